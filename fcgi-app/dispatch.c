@@ -1,0 +1,176 @@
+/* dispatch.c - route, check once what the route's flags ask, run the handler. */
+#include "config.h"
+
+#include <json-c/json.h>
+
+#include "handlers.h"
+#include "keyspace.h"
+#include "limits.h"
+#include "log.h"
+#include "registry.h"
+
+void roost_app_init(struct roost_app *app, roost_now_fn now)
+{
+    memset(app, 0, sizeof(*app));
+    app->now = now;
+    roost_buf_init(&app->instance_id);
+    roost_buf_init(&app->key);
+    roost_buf_init(&app->scratch);
+    roost_buf_init(&app->value.raw);
+    roost_instance_init(&app->instance);
+
+    struct roost_buf problems = ROOST_BUF_INIT;
+    int n = roost_settings_load(&app->settings, roost_settings_getenv, NULL, &problems);
+    roost_log_set_level(app->settings.log_level);
+    if (n) {
+        /* DESIGN.md "Configuration": reported once, naming the variable and
+         * the value; the worker then refuses to serve rather than guess. */
+        const char *line = problems.ptr;
+        while (*line) {
+            const char *nl = strchr(line, '\n');
+            int len = nl ? (int)(nl - line) : (int)strlen(line);
+            roost_log(ROOST_LOG_ERROR, "settings", "%.*s; fix it in bin-environment of lighttpd.conf",
+                      len, line);
+            line += len + (nl ? 1 : 0);
+        }
+        roost_log(ROOST_LOG_ERROR, "settings", "refusing to serve: %d bad setting%s", n, n == 1 ? "" : "s");
+        app->misconfigured = 1;
+    }
+    roost_buf_release(&problems);
+    if (!app->misconfigured)
+        (void)roost_app_store(app);
+}
+
+void roost_app_release(struct roost_app *app)
+{
+    roost_store_close(app->store);
+    roost_settings_release(&app->settings);
+    roost_buf_release(&app->instance_id);
+    roost_buf_release(&app->key);
+    roost_buf_release(&app->scratch);
+    roost_kv_value_release(&app->value);
+    roost_instance_release(&app->instance);
+}
+
+struct roost_store *roost_app_store(struct roost_app *app)
+{
+    if (app->store)
+        return app->store;
+    int64_t now = app->now();
+    if (now < app->store_retry_at)
+        return NULL;
+    app->store_retry_at = now + 1;
+    if (roost_store_open(app->settings.store_dir, &app->store) != ROOST_OK)
+        app->store = NULL; /* the store module logged why */
+    return app->store;
+}
+
+size_t roost_app_body_limit(const struct roost_app *app, const struct roost_http_request *req)
+{
+    struct roost_route_match m;
+    if (roost_router_match(req->method, req->path, &m) != ROOST_OK
+        || !(m.route->flags & ROOST_ROUTE_HAS_BODY))
+        return 0;
+    if (m.route->id == ROOST_ROUTE_BATCH_GET)
+        return app->settings.max_batch_keys * (ROOST_KEY_MAX * 6 + 4) + 64;
+    if (req->method == ROOST_METHOD_PUT || req->method == ROOST_METHOD_POST)
+        return app->settings.max_value_bytes;
+    return 0;
+}
+
+void roost_respond_error(struct roost_request_ctx *ctx, enum roost_err err)
+{
+    if (roost_err_status(err) >= 500)
+        roost_log(ROOST_LOG_ERROR, "request", "%s %.*s failed: %s",
+                  roost_http_method_name(ctx->req->method), (int)ctx->req->path.len,
+                  ctx->req->path.ptr, roost_err_code(err));
+    roost_http_response_error(ctx->resp, err, NULL, NULL);
+}
+
+/* Resolves ctx->instance_id to a record (auto-creating it) and refuses
+ * instances whose state does not accept requests. 0 when served. */
+static int resolve_instance_or_respond(struct roost_request_ctx *ctx)
+{
+    struct roost_app *app = ctx->app;
+    struct roost_store *st = roost_app_store(app);
+    if (!st) {
+        roost_http_response_error(ctx->resp, ROOST_ERR_STORE_UNAVAILABLE, NULL, NULL);
+        return -1;
+    }
+    enum roost_err err = roost_registry_resolve(st, ctx->instance_id, app->settings.auto_create,
+                                                app->now(), &app->instance, NULL);
+    if (err) {
+        roost_respond_error(ctx, err);
+        return -1;
+    }
+    err = roost_instance_servable(app->instance.status);
+    if (err) {
+        /* DESIGN.md "API rules": each refusal carries instance_id and status. */
+        struct json_object *extra = json_object_new_object();
+        json_object_object_add(extra, "instance_id", json_object_new_string(app->instance.id));
+        json_object_object_add(extra, "status",
+                               json_object_new_string(roost_instance_status_name(app->instance.status)));
+        roost_http_response_error(ctx->resp, err, NULL, extra);
+        return -1;
+    }
+    return 0;
+}
+
+void roost_app_handle(struct roost_app *app, const struct roost_http_request *req,
+                      struct roost_http_response *resp)
+{
+    struct roost_request_ctx ctx = { .app = app, .req = req, .resp = resp };
+    if (app->misconfigured) {
+        roost_http_response_error(resp, ROOST_ERR_MISCONFIGURED, NULL, NULL);
+        return;
+    }
+    enum roost_err err = roost_router_match(req->method, req->path, &ctx.match);
+    if (err == ROOST_ERR_METHOD_NOT_ALLOWED) {
+        roost_router_allow(ctx.match.allowed, &app->scratch);
+        roost_http_response_header(resp, "Allow", roost_buf_slice(&app->scratch));
+    }
+    if (err) {
+        roost_http_response_error(resp, err, NULL, NULL);
+        return;
+    }
+    const struct roost_route *route = ctx.match.route;
+    if (req->body_too_large) {
+        /* Nothing has been read into memory or written: a clean refusal. */
+        roost_http_response_error(resp, route->id == ROOST_ROUTE_CACHE_KEY
+                                  ? ROOST_ERR_VALUE_TOO_LARGE : ROOST_ERR_REQUEST_TOO_LARGE, NULL, NULL);
+        return;
+    }
+    if (route->id == ROOST_ROUTE_CACHE_KEY) {
+        if (roost_http_percent_decode(ctx.match.raw_key, 0, &app->key) < 0
+            || !roost_keyspace_key_valid(roost_buf_slice(&app->key))) {
+            roost_http_response_error(resp, ROOST_ERR_INVALID_KEY, NULL, NULL);
+            return;
+        }
+        ctx.key = roost_buf_slice(&app->key);
+    }
+    if (route->flags & ROOST_ROUTE_INSTANCE || route->id == ROOST_ROUTE_HEALTH) {
+        err = roost_http_instance_id(req, &app->instance_id, &ctx.instance_given);
+        if (err) {
+            roost_http_response_error(resp, err, NULL, NULL);
+            return;
+        }
+        if (!ctx.instance_given) {
+            if (route->flags & ROOST_ROUTE_INSTANCE_REQUIRED) {
+                roost_http_response_error(resp, ROOST_ERR_MISSING_INSTANCE_ID, NULL, NULL);
+                return;
+            }
+            roost_buf_set(&app->instance_id, app->settings.default_instance,
+                          strlen(app->settings.default_instance));
+        }
+        ctx.instance_id = roost_buf_slice(&app->instance_id);
+    }
+    if (route->flags & ROOST_ROUTE_INSTANCE && resolve_instance_or_respond(&ctx))
+        return;
+
+    switch (route->id) {
+    case ROOST_ROUTE_ROOT: roost_handle_root(&ctx); break;
+    case ROOST_ROUTE_HEALTH: roost_handle_health(&ctx); break;
+    case ROOST_ROUTE_BATCH_GET: roost_handle_batch_get(&ctx); break;
+    case ROOST_ROUTE_CACHE_KEY: roost_handle_cache_key(&ctx); break;
+    }
+}

@@ -1,0 +1,77 @@
+/* router.c - the route table and the matcher (see router.h). */
+#include "config.h"
+
+#include "router.h"
+
+#define CACHE_PREFIX "/v1/cache/"
+
+static const struct roost_route routes[] = {
+    { ROOST_ROUTE_ROOT, "/", ROOST_METHOD_GET | ROOST_METHOD_HEAD, 0 },
+    { ROOST_ROUTE_HEALTH, "/health", ROOST_METHOD_GET | ROOST_METHOD_HEAD, 0 },
+    { ROOST_ROUTE_BATCH_GET, "/v1/cache/batch/get", ROOST_METHOD_POST,
+      ROOST_ROUTE_INSTANCE | ROOST_ROUTE_HAS_BODY },
+    { ROOST_ROUTE_CACHE_KEY, "/v1/cache/{key}",
+      ROOST_METHOD_GET | ROOST_METHOD_HEAD | ROOST_METHOD_PUT | ROOST_METHOD_POST | ROOST_METHOD_DELETE,
+      ROOST_ROUTE_INSTANCE | ROOST_ROUTE_INSTANCE_REQUIRED | ROOST_ROUTE_HAS_BODY },
+};
+
+static const struct roost_route *by_id(enum roost_route_id id)
+{
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (routes[i].id == id)
+            return &routes[i];
+    return NULL;
+}
+
+enum roost_err roost_router_match(enum roost_method method, struct roost_slice path,
+                                  struct roost_route_match *m)
+{
+    memset(m, 0, sizeof(*m));
+    const struct roost_route *r = NULL;
+    if (roost_slice_eq_cstr(path, "/")) {
+        r = by_id(ROOST_ROUTE_ROOT);
+    } else if (roost_slice_eq_cstr(path, "/health")) {
+        r = by_id(ROOST_ROUTE_HEALTH);
+    } else if (roost_slice_eq_cstr(path, "/v1/cache/batch/get")) {
+        r = by_id(ROOST_ROUTE_BATCH_GET);
+    } else if (path.len >= sizeof(CACHE_PREFIX) - 1
+               && memcmp(path.ptr, CACHE_PREFIX, sizeof(CACHE_PREFIX) - 1) == 0) {
+        struct roost_slice rest = roost_slice_make(path.ptr + sizeof(CACHE_PREFIX) - 1,
+                                                   path.len - (sizeof(CACHE_PREFIX) - 1));
+        /* DESIGN.md: a raw '/' after the key is not part of it; such a path
+         * names no route. A '/' inside a key arrives as %2F. */
+        if (memchr(rest.ptr, '/', rest.len))
+            return ROOST_ERR_NOT_FOUND;
+        r = by_id(ROOST_ROUTE_CACHE_KEY);
+        m->raw_key = rest;
+    }
+    if (!r)
+        return ROOST_ERR_NOT_FOUND;
+    m->route = r;
+    if (!(r->methods & (unsigned)method)) {
+        m->allowed = r->methods;
+        return ROOST_ERR_METHOD_NOT_ALLOWED;
+    }
+    return ROOST_OK;
+}
+
+void roost_router_allow(unsigned methods, struct roost_buf *out)
+{
+    static const enum roost_method order[] = {
+        ROOST_METHOD_GET, ROOST_METHOD_HEAD, ROOST_METHOD_PUT, ROOST_METHOD_POST, ROOST_METHOD_DELETE,
+    };
+    roost_buf_reset(out);
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        if (!(methods & (unsigned)order[i]))
+            continue;
+        if (out->len)
+            roost_buf_append(out, ", ", 2);
+        roost_buf_append_str(out, roost_http_method_name(order[i]));
+    }
+}
+
+const struct roost_route *roost_router_routes(size_t *count)
+{
+    *count = sizeof(routes) / sizeof(routes[0]);
+    return routes;
+}

@@ -1,0 +1,67 @@
+/* keyspace.c - store key construction (see keyspace.h for the layout). */
+#include "config.h"
+
+#include "encoding.h"
+#include "keyspace.h"
+#include "limits.h"
+
+int roost_keyspace_key_valid(struct roost_slice key)
+{
+    return key.len >= 1 && key.len <= ROOST_KEY_MAX
+        && roost_utf8_valid(key.ptr, key.len)
+        && !roost_has_control(key.ptr, key.len);
+}
+
+void roost_keyspace_data_prefix(struct roost_buf *out, struct roost_slice instance_id)
+{
+    roost_buf_reset(out);
+    roost_buf_append_char(out, (char)ROOST_KEYSPACE_DATA_TAG);
+    roost_buf_append_char(out, (char)(unsigned char)instance_id.len);
+    roost_buf_append_slice(out, instance_id);
+}
+
+void roost_keyspace_data_key(struct roost_buf *out, struct roost_slice instance_id,
+                             struct roost_slice key)
+{
+    roost_keyspace_data_prefix(out, instance_id);
+    roost_buf_append_slice(out, key);
+}
+
+int roost_keyspace_data_key_decode(struct roost_slice stored, struct roost_slice *instance_id,
+                                   struct roost_slice *key)
+{
+    if (stored.len < 2 || (unsigned char)stored.ptr[0] != ROOST_KEYSPACE_DATA_TAG)
+        return -1;
+    size_t idlen = (unsigned char)stored.ptr[1];
+    if (idlen == 0 || idlen > ROOST_INSTANCE_ID_MAX || stored.len < 2 + idlen)
+        return -1;
+    *instance_id = roost_slice_make(stored.ptr + 2, idlen);
+    *key = roost_slice_make(stored.ptr + 2 + idlen, stored.len - 2 - idlen);
+    return 0;
+}
+
+static void prefixed(struct roost_buf *out, const char *prefix, struct roost_slice id)
+{
+    roost_buf_reset(out);
+    roost_buf_append_str(out, prefix);
+    roost_buf_append_slice(out, id);
+}
+
+void roost_keyspace_instance_key(struct roost_buf *out, struct roost_slice instance_id)
+{
+    prefixed(out, ROOST_KEYSPACE_INSTANCE_PREFIX, instance_id);
+}
+
+void roost_keyspace_config_key(struct roost_buf *out, struct roost_slice instance_id)
+{
+    prefixed(out, ROOST_KEYSPACE_CONFIG_PREFIX, instance_id);
+}
+
+int roost_keyspace_instance_key_decode(struct roost_slice stored, struct roost_slice *instance_id)
+{
+    size_t plen = sizeof(ROOST_KEYSPACE_INSTANCE_PREFIX) - 1;
+    if (stored.len <= plen || memcmp(stored.ptr, ROOST_KEYSPACE_INSTANCE_PREFIX, plen) != 0)
+        return -1;
+    *instance_id = roost_slice_make(stored.ptr + plen, stored.len - plen);
+    return 0;
+}

@@ -1,0 +1,56 @@
+/* testlib.c - temporary directories, a fake clock, error assertions. */
+#include "config.h"
+
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "testlib.h"
+
+char *roost_test_tmpdir(const char *tag)
+{
+    const char *base = getenv("TMPDIR");
+    if (!base || !*base)
+        base = "/tmp";
+    struct roost_buf path = ROOST_BUF_INIT;
+    roost_buf_appendf(&path, "%s/roost-%s-XXXXXX", base, tag);
+    if (!mkdtemp(path.ptr))
+        fail_msg("mkdtemp %s failed", path.ptr);
+    return roost_buf_detach(&path, NULL);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb; (void)flag; (void)ftw;
+    remove(path);
+    return 0;
+}
+
+void roost_test_rmtree(const char *path)
+{
+    if (path)
+        nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int64_t fake_now = 1735238400;
+
+int64_t roost_test_clock_now(void) { return fake_now; }
+void roost_test_clock_set(int64_t now) { fake_now = now; }
+void roost_test_clock_advance(int64_t seconds) { fake_now += seconds; }
+
+void roost_test_assert_err(enum roost_err got, enum roost_err want, const char *what,
+                           const char *file, int line)
+{
+    if (got != want) {
+        print_error("%s returned %s, expected %s\n", what, roost_err_name(got),
+                    roost_err_name(want));
+        _fail(file, line);
+    }
+}

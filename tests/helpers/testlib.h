@@ -1,0 +1,33 @@
+/*
+ * testlib.h - helpers shared by the cmocka test programs.
+ * Include after <cmocka.h> (and its prerequisites).
+ */
+#ifndef ROOST_TESTLIB_H
+#define ROOST_TESTLIB_H
+
+#include <stdint.h>
+
+#include "error.h"
+
+/* A fresh directory under $TMPDIR (or /tmp) named roost-TAG-XXXXXX.
+ * Caller frees the string; roost_test_rmtree() removes the directory. */
+char *roost_test_tmpdir(const char *tag);
+
+/* rm -rf path (no-op on NULL). */
+void roost_test_rmtree(const char *path);
+
+/* A fake clock for roost_now_fn parameters: starts at 1735238400 (the
+ * spec's example timestamp) and moves only when told. */
+int64_t roost_test_clock_now(void);
+void roost_test_clock_set(int64_t now);
+void roost_test_clock_advance(int64_t seconds);
+
+/* Fails the test with the error's enum name when expr is not ROOST_OK. */
+#define assert_roost_ok(expr) \
+    roost_test_assert_err((expr), ROOST_OK, #expr, __FILE__, __LINE__)
+#define assert_roost_err(expr, want) \
+    roost_test_assert_err((expr), (want), #expr, __FILE__, __LINE__)
+void roost_test_assert_err(enum roost_err got, enum roost_err want, const char *what,
+                           const char *file, int line);
+
+#endif
