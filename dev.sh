@@ -12,7 +12,7 @@ set -eu
 top=$(cd "$(dirname "$0")" && pwd)
 cd "$top"
 
-packages="gcc make autoconf automake pkg-config libfcgi-dev libgdbm-dev \
+packages="gcc libc6-dev make autoconf automake pkg-config libfcgi-dev libgdbm-dev \
 libjson-c-dev libcmocka-dev libcurl4-openssl-dev lighttpd curl"
 
 say() { printf 'dev.sh: %s\n' "$*" >&2; }

@@ -135,9 +135,18 @@ void roost_app_handle(struct roost_app *app, const struct roost_http_request *re
     }
     const struct roost_route *route = ctx.match.route;
     if (req->body_too_large) {
-        /* Nothing has been read into memory or written: a clean refusal. */
-        roost_http_response_error(resp, route->id == ROOST_ROUTE_CACHE_KEY
-                                  ? ROOST_ERR_VALUE_TOO_LARGE : ROOST_ERR_REQUEST_TOO_LARGE, NULL, NULL);
+        /* Nothing has been read into memory or written: a clean refusal
+         * that tells the client the limit and the operator the setting. */
+        size_t limit = roost_app_body_limit(app, req);
+        int is_value = route->id == ROOST_ROUTE_CACHE_KEY;
+        roost_buf_reset(&app->scratch);
+        roost_buf_appendf(&app->scratch, "%s of %zu bytes is larger than the maximum of %zu bytes%s",
+                          is_value ? "value" : "request body", req->content_length, limit,
+                          is_value ? " (ROOST_MAX_VALUE_BYTES)" : "");
+        struct json_object *extra = json_object_new_object();
+        json_object_object_add(extra, "max_bytes", json_object_new_int64((int64_t)limit));
+        roost_http_response_error(resp, is_value ? ROOST_ERR_VALUE_TOO_LARGE : ROOST_ERR_REQUEST_TOO_LARGE,
+                                  app->scratch.ptr, extra);
         return;
     }
     if (route->id == ROOST_ROUTE_CACHE_KEY) {

@@ -24,8 +24,7 @@ static void get_value(struct roost_request_ctx *ctx)
         return;
     }
     ctx->resp->status = 200;
-    roost_http_response_header(ctx->resp, "Content-Type", v->content_type);
-    ctx->resp->has_content_type = 1;
+    roost_http_response_content_type(ctx->resp, v->content_type);
     value_safety_headers(ctx->resp);
     /* Served straight from the fetched record: no copy of the value. */
     ctx->resp->body = v->data;

@@ -160,6 +160,7 @@ void roost_http_response_init(struct roost_http_response *resp)
     memset(resp, 0, sizeof(*resp));
     roost_buf_init(&resp->headers);
     roost_buf_init(&resp->storage);
+    roost_buf_init(&resp->content_type);
     resp->status = 200;
 }
 
@@ -169,13 +170,14 @@ void roost_http_response_reset(struct roost_http_response *resp)
     roost_buf_reset(&resp->headers);
     roost_buf_reset(&resp->storage);
     resp->body = ROOST_SLICE_NULL;
-    resp->has_content_type = 0;
+    roost_buf_reset(&resp->content_type);
 }
 
 void roost_http_response_release(struct roost_http_response *resp)
 {
     roost_buf_release(&resp->headers);
     roost_buf_release(&resp->storage);
+    roost_buf_release(&resp->content_type);
     roost_http_response_init(resp);
 }
 
@@ -188,19 +190,16 @@ void roost_http_response_header(struct roost_http_response *resp, const char *na
     roost_buf_append(&resp->headers, "\r\n", 2);
 }
 
-static void set_content_type(struct roost_http_response *resp, struct roost_slice ct)
+void roost_http_response_content_type(struct roost_http_response *resp, struct roost_slice ct)
 {
-    if (resp->has_content_type)
-        return;
-    roost_http_response_header(resp, "Content-Type", ct);
-    resp->has_content_type = 1;
+    roost_buf_set(&resp->content_type, ct.ptr, ct.len);
 }
 
 void roost_http_response_bytes(struct roost_http_response *resp, int status,
                                struct roost_slice content_type, struct roost_slice body)
 {
     resp->status = status;
-    set_content_type(resp, content_type);
+    roost_http_response_content_type(resp, content_type);
     roost_buf_set(&resp->storage, body.ptr, body.len);
     resp->body = roost_buf_slice(&resp->storage);
 }
@@ -209,7 +208,7 @@ void roost_http_response_json(struct roost_http_response *resp, int status,
                               struct json_object *obj)
 {
     resp->status = status;
-    set_content_type(resp, roost_slice_cstr("application/json"));
+    roost_http_response_content_type(resp, roost_slice_cstr("application/json"));
     roost_buf_reset(&resp->storage);
     roost_json_serialize(obj, &resp->storage);
     json_object_put(obj);
@@ -226,6 +225,11 @@ void roost_http_response_error(struct roost_http_response *resp, enum roost_err 
 void roost_http_response_head(const struct roost_http_response *resp, struct roost_buf *out)
 {
     roost_buf_appendf(out, "Status: %d %s\r\n", resp->status, roost_http_reason(resp->status));
+    if (resp->content_type.len) {
+        roost_buf_append(out, "Content-Type: ", 14);
+        roost_buf_append_slice(out, roost_buf_slice(&resp->content_type));
+        roost_buf_append(out, "\r\n", 2);
+    }
     roost_buf_append_slice(out, roost_buf_slice(&resp->headers));
     /* 204 and 304 carry no body and no Content-Length (RFC 9110 8.6). */
     if (resp->status != 204 && resp->status != 304)

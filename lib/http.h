@@ -69,10 +69,10 @@ enum roost_err roost_http_instance_id(const struct roost_http_request *req,
 
 struct roost_http_response {
     int status;
-    struct roost_buf headers;      /* "Name: value\r\n" lines, Content-Type included */
+    struct roost_buf headers;      /* "Name: value\r\n" lines but Content-Type */
     struct roost_buf storage;      /* owns the body bytes when body points here */
     struct roost_slice body;       /* what is sent; must outlive the write */
-    int has_content_type;
+    struct roost_buf content_type; /* sent as Content-Type unless empty */
 };
 
 void roost_http_response_init(struct roost_http_response *resp);
@@ -83,6 +83,8 @@ void roost_http_response_release(struct roost_http_response *resp);
  * constants or validated values). */
 void roost_http_response_header(struct roost_http_response *resp, const char *name,
                                 struct roost_slice value);
+/* Sets (replaces) the Content-Type. */
+void roost_http_response_content_type(struct roost_http_response *resp, struct roost_slice ct);
 /* Sets status and Content-Type, and the body to the bytes given (copied). */
 void roost_http_response_bytes(struct roost_http_response *resp, int status,
                                struct roost_slice content_type, struct roost_slice body);

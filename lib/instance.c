@@ -159,9 +159,12 @@ enum roost_err roost_instance_from_json(struct roost_slice json, struct roost_in
         goto out;
     memcpy(inst->id, tmp.ptr, tmp.len + 1);
     roost_buf_reset(&tmp);
-    if (read_string(o, "status", &tmp))
-        goto out;
-    if (tmp.len) {
+    /* An absent status is an old record's default (active); a present but
+     * unknown one (even "") must not un-fence a paused or deleting instance. */
+    struct json_object *status;
+    if (json_object_object_get_ex(o, "status", &status)) {
+        if (read_string(o, "status", &tmp))
+            goto out;
         int st = roost_instance_status_parse(roost_buf_slice(&tmp));
         if (st < 0)
             goto out;

@@ -23,12 +23,128 @@ static int only_whitespace(const char *p, size_t n)
     return 1;
 }
 
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+static int is_hex(char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* Length of the string token at p[0] == '"', or 0 if it is not one:
+ * RFC 8259 section 7, no raw control characters, only the listed escapes. */
+static size_t scan_string(const char *p, size_t n)
+{
+    size_t i = 1;
+    while (i < n) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '"')
+            return i + 1;
+        if (c < 0x20)
+            return 0;
+        if (c != '\\') {
+            i++;
+            continue;
+        }
+        if (i + 1 >= n)
+            return 0;
+        char e = p[i + 1];
+        if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't') {
+            i += 2;
+        } else if (e == 'u' && i + 5 < n && is_hex(p[i + 2]) && is_hex(p[i + 3])
+                   && is_hex(p[i + 4]) && is_hex(p[i + 5])) {
+            i += 6;
+        } else {
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* Length of the number token at p, or 0: RFC 8259 section 6,
+ * -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static size_t scan_number(const char *p, size_t n)
+{
+    size_t i = 0;
+    if (i < n && p[i] == '-')
+        i++;
+    if (i < n && p[i] == '0')
+        i++;
+    else if (i < n && p[i] >= '1' && p[i] <= '9')
+        while (i < n && is_digit(p[i]))
+            i++;
+    else
+        return 0;
+    if (i < n && p[i] == '.') {
+        size_t start = ++i;
+        while (i < n && is_digit(p[i]))
+            i++;
+        if (i == start)
+            return 0;
+    }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (i < n && (p[i] == '+' || p[i] == '-'))
+            i++;
+        size_t start = i;
+        while (i < n && is_digit(p[i]))
+            i++;
+        if (i == start)
+            return 0;
+    }
+    return i;
+}
+
+/* json-c 0.16 in strict mode still takes single-quoted strings, NaN and
+ * Infinity, "1." and raw control characters in strings, and lets some
+ * invalid UTF-8 through. This pass checks RFC 8259's token syntax and the
+ * text's UTF-8; json-c then checks the structure. */
+static const char *token_syntax_error(const char *p, size_t n)
+{
+    if (!roost_utf8_valid(p, n))
+        return "document is not valid UTF-8";
+    size_t i = 0;
+    while (i < n) {
+        size_t len = 0;
+        switch (p[i]) {
+        case ' ': case '\t': case '\n': case '\r':
+        case '{': case '}': case '[': case ']': case ',': case ':':
+            len = 1;
+            break;
+        case '"':
+            len = scan_string(p + i, n - i);
+            break;
+        case 't':
+            len = n - i >= 4 && memcmp(p + i, "true", 4) == 0 ? 4 : 0;
+            break;
+        case 'f':
+            len = n - i >= 5 && memcmp(p + i, "false", 5) == 0 ? 5 : 0;
+            break;
+        case 'n':
+            len = n - i >= 4 && memcmp(p + i, "null", 4) == 0 ? 4 : 0;
+            break;
+        default:
+            len = scan_number(p + i, n - i);
+            break;
+        }
+        if (!len)
+            return "invalid token";
+        i += len;
+    }
+    return NULL;
+}
+
 enum roost_err roost_json_parse(struct roost_slice text, struct json_object **out,
                                 struct roost_buf *detail)
 {
     if (text.len > INT32_MAX) {
         if (detail)
             roost_buf_set(detail, "document too large", 18);
+        return ROOST_ERR_INVALID_JSON;
+    }
+    const char *bad = token_syntax_error(text.ptr, text.len);
+    if (bad) {
+        if (detail)
+            roost_buf_set(detail, bad, strlen(bad));
         return ROOST_ERR_INVALID_JSON;
     }
     struct json_tokener *tok = json_tokener_new_ex(ROOST_JSON_DEPTH_MAX);
@@ -38,6 +154,12 @@ enum roost_err roost_json_parse(struct roost_slice text, struct json_object **ou
     struct json_object *obj = json_tokener_parse_ex(tok, text.ptr ? text.ptr : "", (int)text.len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t end = json_tokener_get_parse_end(tok);
+    if (!obj && jerr == json_tokener_continue && end == text.len) {
+        /* A bare number or literal could go on: the NUL ends it. */
+        obj = json_tokener_parse_ex(tok, "", 1);
+        jerr = json_tokener_get_error(tok);
+        end = text.len;
+    }
     enum roost_err err = ROOST_OK;
     const char *why = NULL;
     if (!obj && jerr == json_tokener_continue) {

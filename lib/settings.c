@@ -25,8 +25,19 @@ struct loader {
 static void problem(struct loader *l, const char *name, const char *value, const char *why)
 {
     l->count++;
-    if (l->problems)
-        roost_buf_appendf(l->problems, "%s='%.200s': %s\n", name, value, why);
+    if (!l->problems)
+        return;
+    /* One problem, one line: control bytes in the value are shown escaped
+     * so a value can neither split the report nor forge a log line. */
+    roost_buf_appendf(l->problems, "%s='", name);
+    for (size_t i = 0; value[i] && i < 200; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if (c < 0x20 || c == 0x7F || c == '\\')
+            roost_buf_appendf(l->problems, "\\x%02x", c);
+        else
+            roost_buf_append_char(l->problems, (char)c);
+    }
+    roost_buf_appendf(l->problems, "': %s\n", why);
 }
 
 /* Unset and empty both mean "use the default": an empty bin-environment
@@ -87,19 +98,21 @@ int roost_settings_load(struct roost_settings *s, roost_settings_lookup_fn looku
     s->mode = roost_xstrdup(ROOST_MODE_DEFAULT);
     s->log_level = ROOST_LOG_WARN;
 
-    get_string(&l, "ROOST_STORE_DIR", &s->store_dir);
-    if (s->store_dir[0] != '/')
-        problem(&l, "ROOST_STORE_DIR", s->store_dir,
+    const char *v = get(&l, "ROOST_STORE_DIR");
+    if (v && v[0] != '/')
+        problem(&l, "ROOST_STORE_DIR", v,
                 "must be an absolute path (workers do not run in a predictable directory)");
+    else
+        get_string(&l, "ROOST_STORE_DIR", &s->store_dir);
 
-    const char *v = get(&l, "ROOST_DEFAULT_INSTANCE");
+    v = get(&l, "ROOST_DEFAULT_INSTANCE");
     if (v && !roost_instance_id_valid(roost_slice_cstr(v)))
         problem(&l, "ROOST_DEFAULT_INSTANCE", v, "must be 1-64 characters of A-Z a-z 0-9 . _ -");
     else
         get_string(&l, "ROOST_DEFAULT_INSTANCE", &s->default_instance);
 
     get_bool(&l, "ROOST_AUTO_CREATE", &s->auto_create);
-    get_size(&l, "ROOST_MAX_VALUE_BYTES", 0, ROOST_VALUE_MAX_CEILING, &s->max_value_bytes);
+    get_size(&l, "ROOST_MAX_VALUE_BYTES", 1, ROOST_VALUE_MAX_CEILING, &s->max_value_bytes);
     get_size(&l, "ROOST_MAX_BATCH_KEYS", 1, ROOST_BATCH_KEYS_CEILING, &s->max_batch_keys);
 
     v = get(&l, "ROOST_MODE");

@@ -34,7 +34,8 @@ struct roost_settings {
 typedef const char *(*roost_settings_lookup_fn)(void *arg, const char *name);
 const char *roost_settings_getenv(void *arg, const char *name);
 
-/* Fills s from lookup. Returns the number of problems; each is appended to
+/* Fills s from lookup. A variable that is unset or empty takes its default
+ * (an empty bin-environment entry is how a sysadmin comments one out). Returns the number of problems; each is appended to
  * problems as one line ("ROOST_X='value': reason\n"). On problems s still
  * holds defaults for the bad variables and must be released. */
 int roost_settings_load(struct roost_settings *s, roost_settings_lookup_fn lookup, void *arg,
