@@ -25,22 +25,28 @@ static size_t content_length(FCGX_ParamArray envp)
     return errno || *end ? 0 : (size_t)n;
 }
 
+/* Reads stdin to its end, discarding it: past the announced bytes this
+ * consumes the empty record that closes FastCGI stdin, so lighttpd's last
+ * write never meets a closed socket ("connection was dropped after
+ * accept()" in its log). Returns 1 at the end of stdin, 0 on error. */
+static int drain_stdin(FCGX_Request *r)
+{
+    char sink[16384];
+    int got;
+    while ((got = FCGX_GetStr(sink, sizeof(sink), r->in)) > 0)
+        ;
+    return got == 0 && !FCGX_GetError(r->in);
+}
+
 /* Reads the body when it fits the route's limit, else drains it unread so
- * lighttpd can finish sending and gets our 413 rather than a broken pipe.
- * Returns 1 when stdin was read to its end. */
+ * lighttpd finishes sending and gets our 413. Returns 1 when stdin was
+ * read to its end (the condition for FCGX_Detach). */
 static int read_body(FCGX_Request *r, struct roost_http_request *req, size_t limit)
 {
     size_t want = req->content_length;
     if (want > limit) {
         req->body_too_large = 1;
-        char sink[16384];
-        while (want > 0) {
-            int got = FCGX_GetStr(sink, (int)(want < sizeof(sink) ? want : sizeof(sink)), r->in);
-            if (got <= 0)
-                return 0;
-            want -= (size_t)got;
-        }
-        return 1;
+        return drain_stdin(r);
     }
     roost_buf_grow(&req->body, want);
     while (req->body.len < want) {
@@ -53,7 +59,7 @@ static int read_body(FCGX_Request *r, struct roost_http_request *req, size_t lim
         req->body.len += (size_t)got;
     }
     req->body.ptr[req->body.len] = '\0';
-    return req->body.len == want;
+    return req->body.len == want && drain_stdin(r);
 }
 
 static void copy_param(FCGX_ParamArray envp, const char *name, struct roost_buf *out, int *present)

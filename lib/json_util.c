@@ -168,11 +168,6 @@ enum roost_err roost_json_parse(struct roost_slice text, struct json_object **ou
     } else if (!obj && jerr != json_tokener_success) {
         why = json_tokener_error_desc(jerr);
         err = ROOST_ERR_INVALID_JSON;
-    } else if (!obj) {
-        /* A bare "null" parses to NULL with success; none of our documents
-         * may be null. */
-        why = "document is null";
-        err = ROOST_ERR_INVALID_JSON;
     } else if (end < text.len && !only_whitespace(text.ptr + end, text.len - end)) {
         why = "unexpected data after the document";
         err = ROOST_ERR_INVALID_JSON;

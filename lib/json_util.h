@@ -17,7 +17,8 @@
 struct json_object;
 
 /* Parses text strictly. On OK *out (which must be NULL) holds a new
- * reference. Errors: INVALID_JSON; detail (may be NULL) gets the tokenizer's
+ * reference, or NULL for the document "null" (json-c's null; valid JSON,
+ * so a caller checking the type answers "wrong shape", not "not JSON"). Errors: INVALID_JSON; detail (may be NULL) gets the tokenizer's
  * reason. */
 enum roost_err roost_json_parse(struct roost_slice text, struct json_object **out,
                                 struct roost_buf *detail);

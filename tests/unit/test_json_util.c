@@ -109,6 +109,19 @@ static void test_json_util__parse_bare_scalars(void **state)
     }
 }
 
+static void test_json_util__parse_null_document(void **state)
+{
+    (void)state;
+    /* json_util.h: "NULL for the document "null"": valid JSON, so a batch
+     * body of null is the wrong shape (INVALID_REQUEST), not bad JSON. */
+    struct json_object *o = NULL;
+    assert_roost_ok(parse(" null ", &o));
+    assert_null(o);
+    struct roost_batch_request req = { 0 };
+    assert_roost_err(roost_json_parse_batch(roost_slice_cstr("null"), 100, &req, NULL),
+                     ROOST_ERR_INVALID_REQUEST);
+}
+
 static void test_json_util__parse_returns_new_reference(void **state)
 {
     (void)state;
@@ -602,6 +615,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_util__parse_valid_documents),
         cmocka_unit_test(test_json_util__parse_bare_scalars),
+        cmocka_unit_test(test_json_util__parse_null_document),
         cmocka_unit_test(test_json_util__parse_returns_new_reference),
         cmocka_unit_test(test_json_util__parse_detail_may_be_null),
         cmocka_unit_test(test_json_util__parse_rejects_trailing_garbage),
