@@ -105,6 +105,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gdbm.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -153,7 +154,7 @@
 
 /* Largest key + value GDBM can hold: a datum's dsize is an int and
  * gdbm_store adds the two sizes in an int. */
-#define GDBM_ENTRY_MAX ((size_t)__INT_MAX__)
+#define GDBM_ENTRY_MAX ((size_t)INT_MAX)
 
 #define NO_OFFSET UINT64_MAX
 
