@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "encoding.h"
+#include "hash.h"
 #include "json_util.h"
 #include "keyspace.h"
 #include "limits.h"
@@ -227,16 +228,6 @@ struct json_object *roost_json_error_body(enum roost_err err, const char *messag
 }
 
 /* De-duplication of batch keys: open addressing over indices into keys[]. */
-static uint64_t slice_hash(struct roost_slice s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < s.len; i++) {
-        h ^= (unsigned char)s.ptr[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 static void dedupe(struct roost_batch_request *req)
 {
     size_t cap = 16;
@@ -248,7 +239,7 @@ static void dedupe(struct roost_batch_request *req)
     size_t kept = 0;
     for (size_t i = 0; i < req->count; i++) {
         struct roost_slice k = req->keys[i];
-        size_t pos = (size_t)slice_hash(k) & (cap - 1);
+        size_t pos = (size_t)roost_fnv1a64(k.ptr, k.len) & (cap - 1);
         int dup = 0;
         while (slots[pos] != SIZE_MAX) {
             if (roost_slice_eq(req->keys[slots[pos]], k)) {

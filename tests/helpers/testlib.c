@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "store.h"
 #include "testlib.h"
 
 char *roost_test_tmpdir(const char *tag)
@@ -53,4 +54,33 @@ void roost_test_assert_err(enum roost_err got, enum roost_err want, const char *
                     roost_err_name(want));
         _fail(file, line);
     }
+}
+
+int roost_test_store_setup(void **state, const char *tag)
+{
+    struct roost_test_store *f = roost_xcalloc(1, sizeof(*f));
+    f->dir = roost_test_tmpdir(tag);
+    if (roost_store_open(f->dir, &f->st) != ROOST_OK) {
+        roost_test_rmtree(f->dir);
+        free(f->dir);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+int roost_test_store_teardown(void **state)
+{
+    struct roost_test_store *f = *state;
+    roost_store_close(f->st);
+    roost_test_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+struct roost_store *roost_test_store(void **state)
+{
+    return ((struct roost_test_store *)*state)->st;
 }

@@ -22,6 +22,19 @@ int64_t roost_test_clock_now(void);
 void roost_test_clock_set(int64_t now);
 void roost_test_clock_advance(int64_t seconds);
 
+/* A store in a fresh temporary directory, as a cmocka fixture:
+ *   static int setup(void **state) { return roost_test_store_setup(state, "kv"); }
+ * and roost_test_store_teardown as the teardown; roost_test_store(state)
+ * is the open store. */
+struct roost_store;
+struct roost_test_store {
+    char *dir;
+    struct roost_store *st;
+};
+int roost_test_store_setup(void **state, const char *tag);
+int roost_test_store_teardown(void **state);
+struct roost_store *roost_test_store(void **state);
+
 /* Fails the test with the error's enum name when expr is not ROOST_OK. */
 #define assert_roost_ok(expr) \
     roost_test_assert_err((expr), ROOST_OK, #expr, __FILE__, __LINE__)

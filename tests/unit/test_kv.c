@@ -37,50 +37,29 @@
 #include "store.h"
 #include "testlib.h"
 
-struct fixture {
-    char *dir;
-    struct roost_store *st;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    if (!f)
-        return -1;
-    f->dir = roost_test_tmpdir("kv");
-    if (roost_store_open(f->dir, &f->st) != ROOST_OK)
-        return -1;
-    *state = f;
-    return 0;
+    return roost_test_store_setup(state, "kv");
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    roost_store_close(f->st);
-    roost_test_rmtree(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
+    return roost_test_store_teardown(state);
 }
 
 #define S(lit) roost_slice_make((lit), sizeof(lit) - 1)
 
-static struct roost_store *store(void **state)
-{
-    return ((struct fixture *)*state)->st;
-}
 
 static enum roost_err put(void **state, const char *id, const char *key, const char *ct,
                           struct roost_slice data, size_t max, int *created)
 {
-    return roost_kv_put(store(state), roost_slice_cstr(id), roost_slice_cstr(key),
+    return roost_kv_put(roost_test_store(state), roost_slice_cstr(id), roost_slice_cstr(key),
                         roost_slice_cstr(ct), data, max, created);
 }
 
 static enum roost_err get(void **state, const char *id, const char *key, struct roost_kv_value *v)
 {
-    return roost_kv_get(store(state), roost_slice_cstr(id), roost_slice_cstr(key), v);
+    return roost_kv_get(roost_test_store(state), roost_slice_cstr(id), roost_slice_cstr(key), v);
 }
 
 static void expect_stored(void **state, const char *id, const char *key, const char *ct,
@@ -249,10 +228,10 @@ static void test_kv__delete_then_not_found(void **state)
     /* DESIGN.md: "DELETE 204 with no body; a missing key on GET or DELETE
      * is 404 KEY_NOT_FOUND" */
     assert_roost_ok(put(state, "g", "k", "", S("v"), 10, NULL));
-    assert_roost_ok(roost_kv_delete(store(state), S("g"), S("k")));
+    assert_roost_ok(roost_kv_delete(roost_test_store(state), S("g"), S("k")));
     expect_missing(state, "g", "k");
-    assert_roost_err(roost_kv_delete(store(state), S("g"), S("k")), ROOST_ERR_KEY_NOT_FOUND);
-    assert_roost_err(roost_kv_delete(store(state), S("g"), S("never")), ROOST_ERR_KEY_NOT_FOUND);
+    assert_roost_err(roost_kv_delete(roost_test_store(state), S("g"), S("k")), ROOST_ERR_KEY_NOT_FOUND);
+    assert_roost_err(roost_kv_delete(roost_test_store(state), S("g"), S("never")), ROOST_ERR_KEY_NOT_FOUND);
     /* put after delete creates again */
     int created = -1;
     assert_roost_ok(put(state, "g", "k", "", S("v2"), 10, &created));
@@ -279,7 +258,7 @@ static void test_kv__isolation_between_instances(void **state)
     assert_int_equal(created, 1);                   /* not the other's key */
     expect_stored(state, "minecraft-server-001", "player-score", ROOST_KV_DEFAULT_CONTENT_TYPE, S("1500"));
     expect_stored(state, "minecraft-server-002", "player-score", ROOST_KV_DEFAULT_CONTENT_TYPE, S("7"));
-    assert_roost_ok(roost_kv_delete(store(state), S("minecraft-server-001"), S("player-score")));
+    assert_roost_ok(roost_kv_delete(roost_test_store(state), S("minecraft-server-001"), S("player-score")));
     expect_stored(state, "minecraft-server-002", "player-score", ROOST_KV_DEFAULT_CONTENT_TYPE, S("7"));
 }
 
@@ -346,7 +325,7 @@ static enum roost_err raw_put(void **state, const char *id, const char *key, str
     struct roost_buf skey = ROOST_BUF_INIT;
     roost_keyspace_data_key(&skey, roost_slice_cstr(id), roost_slice_cstr(key));
     struct roost_store_scope sc;
-    enum roost_err err = roost_store_begin(store(state), ROOST_STORE_DATA, roost_slice_cstr(id), &sc);
+    enum roost_err err = roost_store_begin(roost_test_store(state), ROOST_STORE_DATA, roost_slice_cstr(id), &sc);
     if (!err)
         err = roost_store_put(&sc, roost_buf_slice(&skey), raw, 0, NULL);
     roost_store_end(&sc);
@@ -359,7 +338,7 @@ static enum roost_err raw_get(void **state, const char *id, const char *key, str
     struct roost_buf skey = ROOST_BUF_INIT;
     roost_keyspace_data_key(&skey, roost_slice_cstr(id), roost_slice_cstr(key));
     struct roost_store_scope sc;
-    enum roost_err err = roost_store_begin(store(state), ROOST_STORE_DATA, roost_slice_cstr(id), &sc);
+    enum roost_err err = roost_store_begin(roost_test_store(state), ROOST_STORE_DATA, roost_slice_cstr(id), &sc);
     if (!err)
         err = roost_store_get(&sc, roost_buf_slice(&skey), out);
     roost_store_end(&sc);
@@ -450,7 +429,7 @@ static enum roost_err record(void *arg, size_t index, int found, struct roost_sl
 static enum roost_err batch(void **state, const char *id, const struct roost_slice *keys, size_t n,
                             size_t max_total, struct recorder *r)
 {
-    return roost_kv_batch_get(store(state), roost_slice_cstr(id), keys, n, max_total, record, r);
+    return roost_kv_batch_get(roost_test_store(state), roost_slice_cstr(id), keys, n, max_total, record, r);
 }
 
 static void test_kv__batch_order_and_found(void **state)

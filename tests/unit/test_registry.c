@@ -37,43 +37,22 @@
 #include "store.h"
 #include "testlib.h"
 
-struct fixture {
-    char *dir;
-    struct roost_store *st;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    if (!f)
-        return -1;
-    f->dir = roost_test_tmpdir("registry");
-    if (roost_store_open(f->dir, &f->st) != ROOST_OK)
-        return -1;
     roost_test_clock_set(1735238400);
-    *state = f;
-    return 0;
+    return roost_test_store_setup(state, "registry");
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    roost_store_close(f->st);
-    roost_test_rmtree(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
+    return roost_test_store_teardown(state);
 }
 
-static struct roost_store *store(void **state)
-{
-    return ((struct fixture *)*state)->st;
-}
 
 static enum roost_err resolve(void **state, const char *id, int auto_create,
                               struct roost_instance *inst, int *created)
 {
-    return roost_registry_resolve(store(state), roost_slice_cstr(id), auto_create,
+    return roost_registry_resolve(roost_test_store(state), roost_slice_cstr(id), auto_create,
                                   roost_test_clock_now(), inst, created);
 }
 
@@ -159,7 +138,7 @@ static void test_registry__resolve_without_auto_create(void **state)
     assert_roost_err(resolve(state, "unknown", 0, &inst, &created), ROOST_ERR_INSTANCE_NOT_FOUND);
     assert_int_equal(created == 1, 0);
     /* nothing was created on the way */
-    assert_roost_err(roost_registry_get(store(state), roost_slice_cstr("unknown"), &inst),
+    assert_roost_err(roost_registry_get(roost_test_store(state), roost_slice_cstr("unknown"), &inst),
                      ROOST_ERR_INSTANCE_NOT_FOUND);
     roost_instance_release(&inst);
 }
@@ -171,7 +150,7 @@ static void test_registry__resolve_keeps_stored_state(void **state)
     struct roost_instance inst;
     roost_instance_init_defaults(&inst, roost_slice_cstr("paused-one"), 100);
     inst.status = ROOST_INSTANCE_PAUSED;
-    assert_roost_ok(roost_registry_put(store(state), &inst));
+    assert_roost_ok(roost_registry_put(roost_test_store(state), &inst));
     roost_instance_release(&inst);
 
     roost_instance_init(&inst);
@@ -208,7 +187,7 @@ static void test_registry__concurrent_first_resolve_creates_once(void **state)
      * processes (each opening the store after fork, as store.h requires)
      * are released at once through a pipe and race for the same new id. */
     enum { WORKERS = 6 };
-    struct fixture *f = *state;
+    struct roost_test_store *f = *state;
     int gate[2];
     assert_int_equal(pipe(gate), 0);
     pid_t pids[WORKERS];
@@ -288,9 +267,9 @@ static void test_registry__put_then_get(void **state)
     /* registry.h: put writes the record, get loads it back field for field */
     struct roost_instance a, b;
     fill_custom(&a, "game-instance-123");
-    assert_roost_ok(roost_registry_put(store(state), &a));
+    assert_roost_ok(roost_registry_put(roost_test_store(state), &a));
     roost_instance_init(&b);
-    assert_roost_ok(roost_registry_get(store(state), roost_slice_cstr("game-instance-123"), &b));
+    assert_roost_ok(roost_registry_get(roost_test_store(state), roost_slice_cstr("game-instance-123"), &b));
     assert_same(&a, &b);
     roost_instance_release(&a);
     roost_instance_release(&b);
@@ -301,13 +280,13 @@ static void test_registry__put_replaces(void **state)
     /* registry.h: "Writes inst's record, replacing any existing one." */
     struct roost_instance a, b;
     fill_custom(&a, "g");
-    assert_roost_ok(roost_registry_put(store(state), &a));
+    assert_roost_ok(roost_registry_put(roost_test_store(state), &a));
     a.status = ROOST_INSTANCE_DELETING;
     roost_buf_reset(&a.owner);
     a.last_active += 60;
-    assert_roost_ok(roost_registry_put(store(state), &a));
+    assert_roost_ok(roost_registry_put(roost_test_store(state), &a));
     roost_instance_init(&b);
-    assert_roost_ok(roost_registry_get(store(state), roost_slice_cstr("g"), &b));
+    assert_roost_ok(roost_registry_get(roost_test_store(state), roost_slice_cstr("g"), &b));
     assert_same(&a, &b);
     roost_instance_release(&a);
     roost_instance_release(&b);
@@ -318,7 +297,7 @@ static void test_registry__get_missing(void **state)
     /* registry.h get: "Errors: INSTANCE_NOT_FOUND" */
     struct roost_instance inst;
     roost_instance_init(&inst);
-    assert_roost_err(roost_registry_get(store(state), roost_slice_cstr("nobody"), &inst),
+    assert_roost_err(roost_registry_get(roost_test_store(state), roost_slice_cstr("nobody"), &inst),
                      ROOST_ERR_INSTANCE_NOT_FOUND);
     roost_instance_release(&inst);
 }
@@ -328,7 +307,7 @@ static void test_registry__get_missing(void **state)
 static enum roost_err meta_get(void **state, struct roost_slice key, struct roost_buf *out)
 {
     struct roost_store_scope sc;
-    enum roost_err err = roost_store_begin(store(state), ROOST_STORE_META, ROOST_SLICE_NULL, &sc);
+    enum roost_err err = roost_store_begin(roost_test_store(state), ROOST_STORE_META, ROOST_SLICE_NULL, &sc);
     if (!err)
         err = roost_store_get(&sc, key, out);
     roost_store_end(&sc);
@@ -338,7 +317,7 @@ static enum roost_err meta_get(void **state, struct roost_slice key, struct roos
 static enum roost_err meta_put(void **state, struct roost_slice key, struct roost_slice value)
 {
     struct roost_store_scope sc;
-    enum roost_err err = roost_store_begin(store(state), ROOST_STORE_META, ROOST_SLICE_NULL, &sc);
+    enum roost_err err = roost_store_begin(roost_test_store(state), ROOST_STORE_META, ROOST_SLICE_NULL, &sc);
     if (!err)
         err = roost_store_put(&sc, key, value, 0, NULL);
     roost_store_end(&sc);
@@ -370,7 +349,7 @@ static void test_registry__survives_reopen(void **state)
     /* store.h: what a scope writes "is durable against process crashes ...
      * once the operation returns ROOST_OK" - at least it is there for the
      * next open of the store */
-    struct fixture *f = *state;
+    struct roost_test_store *f = *state;
     struct roost_instance a, b;
     fill_custom(&a, "kept");
     assert_roost_ok(roost_registry_put(f->st, &a));
@@ -398,7 +377,7 @@ static void test_registry__unreadable_record_is_corrupt(void **state)
     assert_roost_ok(meta_put(state, roost_buf_slice(&key), roost_slice_cstr("{\"version\":1,\"id\":")));
     struct roost_instance inst;
     roost_instance_init(&inst);
-    assert_roost_err(roost_registry_get(store(state), roost_slice_cstr("damaged"), &inst),
+    assert_roost_err(roost_registry_get(roost_test_store(state), roost_slice_cstr("damaged"), &inst),
                      ROOST_ERR_STORE_CORRUPT);
     int created = -1;
     assert_roost_err(resolve(state, "damaged", 1, &inst, &created), ROOST_ERR_STORE_CORRUPT);
