@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <json-c/json.h>
+#include <strings.h>
 
 #include "handlers.h"
 #include "keyspace.h"
@@ -73,6 +74,8 @@ size_t roost_app_body_limit(const struct roost_app *app, const struct roost_http
         return 0;
     if (m.route->id == ROOST_ROUTE_BATCH_GET)
         return app->settings.max_batch_keys * (ROOST_KEY_MAX * 6 + 4) + 64;
+    if (m.route->flags & ROOST_ROUTE_ADMIN)
+        return ROOST_ADMIN_BODY_MAX;
     if (req->method == ROOST_METHOD_PUT || req->method == ROOST_METHOD_POST)
         return app->settings.max_value_bytes;
     return 0;
@@ -104,6 +107,10 @@ static int resolve_instance_or_respond(struct roost_request_ctx *ctx)
         return -1;
     }
     err = roost_instance_servable(app->instance.status);
+    if (!err && roost_instance_activity_due(app->instance.last_active, app->now())) {
+        app->touch_pending = 1;
+        memcpy(app->touch_id, app->instance.id, sizeof(app->touch_id));
+    }
     if (err) {
         /* DESIGN.md "API rules": each refusal carries instance_id and status. */
         struct json_object *extra = json_object_new_object();
@@ -114,6 +121,64 @@ static int resolve_instance_or_respond(struct roost_request_ctx *ctx)
         return -1;
     }
     return 0;
+}
+
+void roost_app_after_response(struct roost_app *app)
+{
+    if (!app->touch_pending)
+        return;
+    app->touch_pending = 0;
+    if (!app->store)
+        return;
+    enum roost_err err = roost_registry_touch(app->store, roost_slice_cstr(app->touch_id), app->now(), NULL);
+    if (err)
+        roost_log(ROOST_LOG_WARN, "activity", "cannot record activity of instance '%s': %s",
+                  app->touch_id, roost_err_code(err));
+}
+
+/* Compares without an early exit, so the time taken does not tell how
+ * much of a guessed token was right. */
+static int token_equal(struct roost_slice given, const char *secret)
+{
+    size_t n = strlen(secret);
+    unsigned char diff = given.len != n;
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)(secret[i] ^ (i < given.len ? given.ptr[i] : 0));
+    return diff == 0;
+}
+
+/* Admin API credentials (issue: off until configured): a bearer token set
+ * in ROOST_ADMIN_TOKEN, or a REMOTE_USER named in ROOST_ADMIN_USERS. */
+static int admin_allowed_or_respond(struct roost_request_ctx *ctx)
+{
+    const struct roost_settings *s = &ctx->app->settings;
+    const struct roost_http_request *req = ctx->req;
+    if (!s->admin_token && !s->admin_users) {
+        roost_http_response_error(ctx->resp, ROOST_ERR_ADMIN_DISABLED, NULL, NULL);
+        return -1;
+    }
+    static const char bearer[] = "Bearer ";
+    int offered_bearer = req->authorization.len > sizeof(bearer) - 1
+                         && strncasecmp(req->authorization.ptr, bearer, sizeof(bearer) - 1) == 0;
+    if (s->admin_token && offered_bearer
+        && token_equal(roost_slice_make(req->authorization.ptr + sizeof(bearer) - 1,
+                                        req->authorization.len - (sizeof(bearer) - 1)),
+                       s->admin_token))
+        return 0;
+    if (roost_settings_is_admin_user(s, req->remote_user.ptr))
+        return 0;
+    if (req->remote_user.len && !offered_bearer) {
+        /* Authenticated by lighttpd, but not an admin: asking again with
+         * other credentials would not help. */
+        roost_log(ROOST_LOG_WARN, "admin", "user '%.64s' is not in ROOST_ADMIN_USERS; refused %s %.*s",
+                  req->remote_user.ptr, roost_http_method_name(req->method), (int)req->path.len, req->path.ptr);
+        roost_http_response_error(ctx->resp, ROOST_ERR_FORBIDDEN, NULL, NULL);
+        return -1;
+    }
+    if (s->admin_token)
+        roost_http_response_header(ctx->resp, "WWW-Authenticate", roost_slice_cstr("Bearer realm=\"roost admin\""));
+    roost_http_response_error(ctx->resp, ROOST_ERR_UNAUTHORIZED, NULL, NULL);
+    return -1;
 }
 
 void roost_app_handle(struct roost_app *app, const struct roost_http_request *req,
@@ -134,6 +199,8 @@ void roost_app_handle(struct roost_app *app, const struct roost_http_request *re
         return;
     }
     const struct roost_route *route = ctx.match.route;
+    if (route->flags & ROOST_ROUTE_ADMIN && admin_allowed_or_respond(&ctx))
+        return;
     if (req->body_too_large) {
         /* Nothing has been read into memory or written: a clean refusal
          * that tells the client the limit and the operator the setting. */
@@ -181,5 +248,8 @@ void roost_app_handle(struct roost_app *app, const struct roost_http_request *re
     case ROOST_ROUTE_HEALTH: roost_handle_health(&ctx); break;
     case ROOST_ROUTE_BATCH_GET: roost_handle_batch_get(&ctx); break;
     case ROOST_ROUTE_CACHE_KEY: roost_handle_cache_key(&ctx); break;
+    case ROOST_ROUTE_ADMIN_INSTANCES: roost_handle_admin_instances(&ctx); break;
+    case ROOST_ROUTE_ADMIN_INSTANCE: roost_handle_admin_instance(&ctx); break;
+    case ROOST_ROUTE_ADMIN_STATS: roost_handle_admin_stats(&ctx); break;
     }
 }

@@ -80,6 +80,13 @@ static int build_request(FCGX_Request *r, struct roost_app *app, struct roost_ht
     roost_http_request_set_uri(req, uri, strlen(uri));
     copy_param(r->envp, "HTTP_X_INSTANCE_ID", &req->instance_header, &req->has_instance_header);
     copy_param(r->envp, "CONTENT_TYPE", &req->content_type, &req->has_content_type);
+    copy_param(r->envp, "HTTP_X_PROJECT_ID", &req->project_header, &req->has_project_header);
+    copy_param(r->envp, "HTTP_X_REQUEST_ID", &req->request_id, &req->has_request_id);
+    if (app->settings.trusted_user_param)
+        copy_param(r->envp, app->settings.trusted_user_param, &req->trusted_user, &req->has_trusted_user);
+    int present;
+    copy_param(r->envp, "HTTP_AUTHORIZATION", &req->authorization, &present);
+    copy_param(r->envp, "REMOTE_USER", &req->remote_user, &present);
     req->content_length = content_length(r->envp);
     return read_body(r, req, roost_app_body_limit(app, req));
 }
@@ -142,6 +149,7 @@ int roost_fcgi_run(struct roost_app *app, volatile sig_atomic_t *stop)
         if (unix_socket && body_done)
             FCGX_Detach(&r);
         FCGX_Finish_r(&r);
+        roost_app_after_response(app);
         roost_http_request_reset(&req);
         roost_http_response_reset(&resp);
     }

@@ -34,6 +34,9 @@ struct roost_app {
     struct roost_buf scratch;
     struct roost_kv_value value;
     struct roost_instance instance;
+    /* deferred work, run after the response has gone out */
+    int touch_pending;              /* write last_active of touch_id */
+    char touch_id[ROOST_INSTANCE_ID_MAX + 1];
 };
 
 struct roost_request_ctx {
@@ -61,6 +64,11 @@ size_t roost_app_body_limit(const struct roost_app *app, const struct roost_http
 void roost_app_handle(struct roost_app *app, const struct roost_http_request *req,
                       struct roost_http_response *resp);
 
+/* Work deferred until the response has been sent (FCGX_Finish_r):
+ * activity tracking (spec "Activity Tracking": asynchronous, throttled to
+ * once a minute), so it never adds latency to a request. */
+void roost_app_after_response(struct roost_app *app);
+
 /* Returns the store, opening it if needed (retried at most once a second
  * so a broken store does not flood the error log). NULL if unavailable. */
 struct roost_store *roost_app_store(struct roost_app *app);
@@ -73,5 +81,8 @@ void roost_handle_root(struct roost_request_ctx *ctx);
 void roost_handle_health(struct roost_request_ctx *ctx);
 void roost_handle_batch_get(struct roost_request_ctx *ctx);
 void roost_handle_cache_key(struct roost_request_ctx *ctx);
+void roost_handle_admin_instances(struct roost_request_ctx *ctx);
+void roost_handle_admin_instance(struct roost_request_ctx *ctx);
+void roost_handle_admin_stats(struct roost_request_ctx *ctx);
 
 #endif

@@ -73,6 +73,7 @@ void roost_handle_cache_key(struct roost_request_ctx *ctx)
     case ROOST_METHOD_DELETE:
         delete_value(ctx);
         break;
+    case ROOST_METHOD_PATCH:
     case ROOST_METHOD_OTHER:
         /* the router only lets the route's methods through */
         roost_respond_error(ctx, ROOST_ERR_METHOD_NOT_ALLOWED);

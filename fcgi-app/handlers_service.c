@@ -12,7 +12,7 @@ void roost_handle_root(struct roost_request_ctx *ctx)
     /* DESIGN.md "API rules": {"service", "version", "endpoints"}, each
      * endpoint as "METHOD /path"; HEAD is implied by GET and not listed. */
     static const enum roost_method listed[] = {
-        ROOST_METHOD_GET, ROOST_METHOD_PUT, ROOST_METHOD_POST, ROOST_METHOD_DELETE,
+        ROOST_METHOD_GET, ROOST_METHOD_PUT, ROOST_METHOD_POST, ROOST_METHOD_PATCH, ROOST_METHOD_DELETE,
     };
     struct json_object *endpoints = json_object_new_array();
     size_t n;

@@ -4,6 +4,18 @@
 #include "router.h"
 
 #define CACHE_PREFIX "/v1/cache/"
+#define ADMIN_INSTANCE_PREFIX "/v1/admin/instances/"
+
+/* The segment after prefix when path is prefix + one segment (no raw '/'
+ * after it: DESIGN.md, a '/' inside a segment arrives as %2F). */
+static int one_segment(struct roost_slice path, const char *prefix, struct roost_slice *seg)
+{
+    size_t plen = strlen(prefix);
+    if (path.len < plen || memcmp(path.ptr, prefix, plen) != 0)
+        return 0;
+    *seg = roost_slice_make(path.ptr + plen, path.len - plen);
+    return memchr(seg->ptr, '/', seg->len) ? -1 : 1;
+}
 
 static const struct roost_route routes[] = {
     { ROOST_ROUTE_ROOT, "/", ROOST_METHOD_GET | ROOST_METHOD_HEAD, 0 },
@@ -13,6 +25,12 @@ static const struct roost_route routes[] = {
     { ROOST_ROUTE_CACHE_KEY, "/v1/cache/{key}",
       ROOST_METHOD_GET | ROOST_METHOD_HEAD | ROOST_METHOD_PUT | ROOST_METHOD_POST | ROOST_METHOD_DELETE,
       ROOST_ROUTE_INSTANCE | ROOST_ROUTE_INSTANCE_REQUIRED | ROOST_ROUTE_HAS_BODY },
+    { ROOST_ROUTE_ADMIN_INSTANCES, "/v1/admin/instances", ROOST_METHOD_GET | ROOST_METHOD_HEAD | ROOST_METHOD_POST,
+      ROOST_ROUTE_ADMIN | ROOST_ROUTE_HAS_BODY },
+    { ROOST_ROUTE_ADMIN_INSTANCE, "/v1/admin/instances/{id}",
+      ROOST_METHOD_GET | ROOST_METHOD_HEAD | ROOST_METHOD_PATCH | ROOST_METHOD_DELETE,
+      ROOST_ROUTE_ADMIN | ROOST_ROUTE_HAS_BODY },
+    { ROOST_ROUTE_ADMIN_STATS, "/v1/admin/stats", ROOST_METHOD_GET | ROOST_METHOD_HEAD, ROOST_ROUTE_ADMIN },
 };
 
 static const struct roost_route *by_id(enum roost_route_id id)
@@ -34,16 +52,20 @@ enum roost_err roost_router_match(enum roost_method method, struct roost_slice p
         r = by_id(ROOST_ROUTE_HEALTH);
     } else if (roost_slice_eq_cstr(path, "/v1/cache/batch/get")) {
         r = by_id(ROOST_ROUTE_BATCH_GET);
-    } else if (path.len >= sizeof(CACHE_PREFIX) - 1
-               && memcmp(path.ptr, CACHE_PREFIX, sizeof(CACHE_PREFIX) - 1) == 0) {
-        struct roost_slice rest = roost_slice_make(path.ptr + sizeof(CACHE_PREFIX) - 1,
-                                                   path.len - (sizeof(CACHE_PREFIX) - 1));
-        /* DESIGN.md: a raw '/' after the key is not part of it; such a path
-         * names no route. A '/' inside a key arrives as %2F. */
-        if (memchr(rest.ptr, '/', rest.len))
+    } else if (roost_slice_eq_cstr(path, "/v1/admin/instances")) {
+        r = by_id(ROOST_ROUTE_ADMIN_INSTANCES);
+    } else if (roost_slice_eq_cstr(path, "/v1/admin/stats")) {
+        r = by_id(ROOST_ROUTE_ADMIN_STATS);
+    } else {
+        struct roost_slice seg;
+        int found = one_segment(path, CACHE_PREFIX, &seg);
+        if (found > 0)
+            r = by_id(ROOST_ROUTE_CACHE_KEY);
+        else if (!found && (found = one_segment(path, ADMIN_INSTANCE_PREFIX, &seg)) > 0)
+            r = by_id(ROOST_ROUTE_ADMIN_INSTANCE);
+        if (found < 0)
             return ROOST_ERR_NOT_FOUND;
-        r = by_id(ROOST_ROUTE_CACHE_KEY);
-        m->raw_key = rest;
+        m->raw_key = seg;
     }
     if (!r)
         return ROOST_ERR_NOT_FOUND;
@@ -58,7 +80,8 @@ enum roost_err roost_router_match(enum roost_method method, struct roost_slice p
 void roost_router_allow(unsigned methods, struct roost_buf *out)
 {
     static const enum roost_method order[] = {
-        ROOST_METHOD_GET, ROOST_METHOD_HEAD, ROOST_METHOD_PUT, ROOST_METHOD_POST, ROOST_METHOD_DELETE,
+        ROOST_METHOD_GET, ROOST_METHOD_HEAD, ROOST_METHOD_PUT, ROOST_METHOD_POST, ROOST_METHOD_PATCH,
+        ROOST_METHOD_DELETE,
     };
     roost_buf_reset(out);
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {

@@ -20,6 +20,9 @@ enum roost_route_id {
     ROOST_ROUTE_HEALTH,
     ROOST_ROUTE_BATCH_GET,
     ROOST_ROUTE_CACHE_KEY,
+    ROOST_ROUTE_ADMIN_INSTANCES,
+    ROOST_ROUTE_ADMIN_INSTANCE,
+    ROOST_ROUTE_ADMIN_STATS,
 };
 
 /* The route serves one instance, resolved (auto-created) and state-checked
@@ -30,6 +33,8 @@ enum roost_route_id {
 #define ROOST_ROUTE_INSTANCE_REQUIRED 0x2
 /* The route reads the request body. */
 #define ROOST_ROUTE_HAS_BODY          0x4
+/* The route is the admin API: the dispatcher checks credentials first. */
+#define ROOST_ROUTE_ADMIN             0x8
 
 struct roost_route {
     enum roost_route_id id;
@@ -40,7 +45,8 @@ struct roost_route {
 
 struct roost_route_match {
     const struct roost_route *route;
-    struct roost_slice raw_key;   /* ROOST_ROUTE_CACHE_KEY: still percent-encoded */
+    struct roost_slice raw_key;   /* CACHE_KEY: the key; ADMIN_INSTANCE: the id;
+                                     still percent-encoded */
     unsigned allowed;             /* on METHOD_NOT_ALLOWED: the route's methods */
 };
 

@@ -131,24 +131,33 @@ void roost_buf_set(struct roost_buf *b, const void *data, size_t n)
     roost_buf_append(b, data, n);
 }
 
+void roost_buf_set_str(struct roost_buf *b, const char *s)
+{
+    roost_buf_set(b, s, strlen(s));
+}
+
+static void buf_vappendf(struct roost_buf *b, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    char probe[256];
+    int n = vsnprintf(probe, sizeof(probe), fmt, ap);
+    if (n >= 0 && (size_t)n < sizeof(probe)) {
+        roost_buf_append(b, probe, (size_t)n);
+    } else if (n >= 0) {
+        roost_buf_grow(b, (size_t)n);
+        vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, again);
+        b->len += (size_t)n;
+    }
+    va_end(again);
+}
+
 void roost_buf_appendf(struct roost_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char probe[256];
-    int n = vsnprintf(probe, sizeof(probe), fmt, ap);
+    buf_vappendf(b, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n < sizeof(probe)) {
-        roost_buf_append(b, probe, (size_t)n);
-        return;
-    }
-    roost_buf_grow(b, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
 }
 
 void roost_buf_attach(struct roost_buf *b, void *mem, size_t n)

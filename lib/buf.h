@@ -73,6 +73,7 @@ void roost_buf_append_str(struct roost_buf *b, const char *s);
 void roost_buf_append_char(struct roost_buf *b, char c);
 void roost_buf_append_slice(struct roost_buf *b, struct roost_slice s);
 void roost_buf_set(struct roost_buf *b, const void *data, size_t n);
+void roost_buf_set_str(struct roost_buf *b, const char *s);
 /* printf-style append. */
 void roost_buf_appendf(struct roost_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -25,6 +25,18 @@
     X(INSTANCE_INACTIVE,     "INSTANCE_INACTIVE",     503, "instance is inactive") \
     X(INSTANCE_PAUSED,       "INSTANCE_PAUSED",       503, "instance is paused") \
     X(INSTANCE_DELETING,     "INSTANCE_DELETING",     410, "instance is being deleted") \
+    X(INSTANCE_EXISTS,       "INSTANCE_EXISTS",       409, "an instance with this id exists already") \
+    X(INVALID_STATUS,        "INVALID_STATUS",        400, "status must be one of active, inactive, paused, migrating, deleting") \
+    X(ADMIN_DISABLED,        "ADMIN_DISABLED",        403, "the admin API is disabled; set ROOST_ADMIN_TOKEN or ROOST_ADMIN_USERS in bin-environment of lighttpd.conf") \
+    X(UNAUTHORIZED,          "UNAUTHORIZED",          401, "admin credentials required: Authorization: Bearer <token>, or a user listed in ROOST_ADMIN_USERS") \
+    X(FORBIDDEN,             "FORBIDDEN",             403, "this user may not use the admin API") \
+    X(INVALID_CURSOR,        "INVALID_CURSOR",        400, "cursor is not one this server handed out") \
+    X(INVALID_CONTEXT,       "INVALID_CONTEXT",       400, "invalid request context: no instance could be determined") \
+    X(INVALID_PROJECT_ID,    "INVALID_PROJECT_ID",    400, "project ID must be 1-64 characters of A-Z a-z 0-9 . _ -") \
+    X(AUTHENTICATION_REQUIRED, "AUTHENTICATION_REQUIRED", 401, "authentication required") \
+    X(ACCESS_DENIED,         "ACCESS_DENIED",         403, "access denied") \
+    X(CONFIG_NOT_FOUND,      "NOT_FOUND",             404, "not found at the config source") \
+    X(CONFIG_SERVICE_UNAVAILABLE, "CONFIG_SERVICE_UNAVAILABLE", 503, "service temporarily unavailable: the config source cannot be reached") \
     X(INVALID_KEY,           "INVALID_KEY",           400, "key must be 1-512 bytes of UTF-8 without control characters") \
     X(KEY_NOT_FOUND,         "KEY_NOT_FOUND",         404, "key not found") \
     X(VALUE_TOO_LARGE,       "VALUE_TOO_LARGE",       413, "value is larger than the configured maximum") \
@@ -57,5 +69,11 @@ int roost_err_status(enum roost_err err);
 const char *roost_err_message(enum roost_err err);
 /* Enum name, e.g. "STORE_IO", for log lines and test output. */
 const char *roost_err_name(enum roost_err err);
+
+/* Writes one sentence saying why into detail (when not NULL) and returns
+ * err, so validators can `return roost_err_detail(ERR, detail, "...")`. */
+struct roost_buf;
+enum roost_err roost_err_detail(enum roost_err err, struct roost_buf *detail, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -2,6 +2,10 @@
 #include "config.h"
 
 #include <json-c/json.h>
+#include <stdint.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "http.h"
 #include "instance.h"
@@ -16,6 +20,7 @@ static const struct {
     { ROOST_METHOD_PUT, "PUT" },
     { ROOST_METHOD_POST, "POST" },
     { ROOST_METHOD_DELETE, "DELETE" },
+    { ROOST_METHOD_PATCH, "PATCH" },
 };
 
 enum roost_method roost_http_method_parse(const char *name)
@@ -40,6 +45,11 @@ void roost_http_request_init(struct roost_http_request *req)
     roost_buf_init(&req->uri);
     roost_buf_init(&req->instance_header);
     roost_buf_init(&req->content_type);
+    roost_buf_init(&req->project_header);
+    roost_buf_init(&req->request_id);
+    roost_buf_init(&req->trusted_user);
+    roost_buf_init(&req->authorization);
+    roost_buf_init(&req->remote_user);
     roost_buf_init(&req->body);
 }
 
@@ -53,6 +63,14 @@ void roost_http_request_reset(struct roost_http_request *req)
     roost_buf_reset(&req->instance_header);
     req->has_content_type = 0;
     roost_buf_reset(&req->content_type);
+    req->has_project_header = 0;
+    roost_buf_reset(&req->project_header);
+    req->has_request_id = 0;
+    roost_buf_reset(&req->request_id);
+    req->has_trusted_user = 0;
+    roost_buf_reset(&req->trusted_user);
+    roost_buf_reset(&req->authorization);
+    roost_buf_reset(&req->remote_user);
     req->content_length = 0;
     req->body_too_large = 0;
     roost_buf_reset(&req->body);
@@ -63,6 +81,11 @@ void roost_http_request_release(struct roost_http_request *req)
     roost_buf_release(&req->uri);
     roost_buf_release(&req->instance_header);
     roost_buf_release(&req->content_type);
+    roost_buf_release(&req->project_header);
+    roost_buf_release(&req->request_id);
+    roost_buf_release(&req->trusted_user);
+    roost_buf_release(&req->authorization);
+    roost_buf_release(&req->remote_user);
     roost_buf_release(&req->body);
     roost_http_request_init(req);
 }
@@ -133,26 +156,81 @@ int roost_http_query_param(struct roost_slice query, const char *name, struct ro
     return result;
 }
 
-enum roost_err roost_http_instance_id(const struct roost_http_request *req,
-                                      struct roost_buf *out, int *given)
+/* An id from a header, else from a query parameter (the header wins:
+ * DESIGN.md "API rules"), checked against the id syntax. */
+static enum roost_err id_from(const struct roost_http_request *req, int has_header,
+                              const struct roost_buf *header, const char *query_name,
+                              enum roost_err invalid, struct roost_buf *out, int *given)
 {
     roost_buf_reset(out);
     *given = 0;
-    if (req->has_instance_header) {
-        /* DESIGN.md "API rules": the header wins over the query. */
+    if (has_header) {
         *given = 1;
-        roost_buf_set(out, req->instance_header.ptr, req->instance_header.len);
+        roost_buf_set(out, header->ptr, header->len);
     } else {
-        int found = roost_http_query_param(req->query, "instance_id", out);
+        int found = roost_http_query_param(req->query, query_name, out);
         if (found < 0) {
             *given = 1;
-            return ROOST_ERR_INVALID_INSTANCE_ID;
+            return invalid;
         }
         *given = found;
     }
     if (*given && !roost_instance_id_valid(roost_buf_slice(out)))
-        return ROOST_ERR_INVALID_INSTANCE_ID;
+        return invalid;
     return ROOST_OK;
+}
+
+enum roost_err roost_http_instance_id(const struct roost_http_request *req,
+                                      struct roost_buf *out, int *given)
+{
+    return id_from(req, req->has_instance_header, &req->instance_header, "instance_id",
+                   ROOST_ERR_INVALID_INSTANCE_ID, out, given);
+}
+
+enum roost_err roost_http_project_id(const struct roost_http_request *req,
+                                     struct roost_buf *out, int *given)
+{
+    return id_from(req, req->has_project_header, &req->project_header, "project_id",
+                   ROOST_ERR_INVALID_PROJECT_ID, out, given);
+}
+
+static int request_id_sane(const struct roost_buf *id)
+{
+    if (id->len < 1 || id->len > 128)
+        return 0;
+    for (size_t i = 0; i < id->len; i++) {
+        char c = id->ptr[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+              || c == '.' || c == '_' || c == ':' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+void roost_http_request_id(const struct roost_http_request *req, struct roost_buf *out)
+{
+    if (req->has_request_id && request_id_sane(&req->request_id)) {
+        roost_buf_set(out, req->request_id.ptr, req->request_id.len);
+        return;
+    }
+    /* RFC 9562 version 4: 122 random bits. getrandom() from the kernel's
+     * pool never blocks once the system is up. */
+    unsigned char b[16];
+    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+        /* Not for security: a unique-enough id from time and pid. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t mix[2] = { (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec, (uint64_t)getpid() };
+        memcpy(b, mix, sizeof(b));
+    }
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
+    roost_buf_reset(out);
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            roost_buf_append_char(out, '-');
+        roost_buf_appendf(out, "%02x", b[i]);
+    }
 }
 
 void roost_http_response_init(struct roost_http_response *resp)

@@ -26,6 +26,7 @@ enum roost_method {
     ROOST_METHOD_PUT = 1 << 2,
     ROOST_METHOD_POST = 1 << 3,
     ROOST_METHOD_DELETE = 1 << 4,
+    ROOST_METHOD_PATCH = 1 << 5,
 };
 
 enum roost_method roost_http_method_parse(const char *name);
@@ -40,6 +41,14 @@ struct roost_http_request {
     struct roost_buf instance_header;   /* X-Instance-ID */
     int has_content_type;
     struct roost_buf content_type;      /* CONTENT_TYPE */
+    int has_project_header;
+    struct roost_buf project_header;    /* X-Project-ID */
+    int has_request_id;
+    struct roost_buf request_id;        /* X-Request-ID as sent */
+    int has_trusted_user;
+    struct roost_buf trusted_user;      /* ROOST_TRUSTED_USER_HEADER's value */
+    struct roost_buf authorization;     /* Authorization header, "" if none */
+    struct roost_buf remote_user;       /* REMOTE_USER from lighttpd's mod_auth, "" if none */
     size_t content_length;         /* CONTENT_LENGTH as announced */
     int body_too_large;            /* body exceeded the route's limit: not kept */
     struct roost_buf body;
@@ -66,6 +75,16 @@ int roost_http_query_param(struct roost_slice query, const char *name, struct ro
  * was given. Errors: INVALID_INSTANCE_ID. */
 enum roost_err roost_http_instance_id(const struct roost_http_request *req,
                                       struct roost_buf *out, int *given);
+
+/* The request's project id: X-Project-ID, else ?project_id= (the header
+ * wins), like roost_http_instance_id. Errors: INVALID_PROJECT_ID. */
+enum roost_err roost_http_project_id(const struct roost_http_request *req,
+                                     struct roost_buf *out, int *given);
+
+/* The request id (issue 6): the client's X-Request-ID when it is sane
+ * (1-128 characters of A-Z a-z 0-9 . _ : -), else a fresh random UUID (v4).
+ * Replaces out's contents. */
+void roost_http_request_id(const struct roost_http_request *req, struct roost_buf *out);
 
 struct roost_http_response {
     int status;

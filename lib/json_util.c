@@ -139,13 +139,13 @@ enum roost_err roost_json_parse(struct roost_slice text, struct json_object **ou
 {
     if (text.len > INT32_MAX) {
         if (detail)
-            roost_buf_set(detail, "document too large", 18);
+            roost_buf_set_str(detail, "document too large");
         return ROOST_ERR_INVALID_JSON;
     }
     const char *bad = token_syntax_error(text.ptr, text.len);
     if (bad) {
         if (detail)
-            roost_buf_set(detail, bad, strlen(bad));
+            roost_buf_set_str(detail, bad);
         return ROOST_ERR_INVALID_JSON;
     }
     struct json_tokener *tok = json_tokener_new_ex(ROOST_JSON_DEPTH_MAX);
@@ -177,7 +177,7 @@ enum roost_err roost_json_parse(struct roost_slice text, struct json_object **ou
     if (err) {
         json_object_put(obj);
         if (detail)
-            roost_buf_set(detail, why, strlen(why));
+            roost_buf_set_str(detail, why);
         return err;
     }
     *out = obj;
@@ -258,22 +258,6 @@ static void dedupe(struct roost_batch_request *req)
     free(slots);
 }
 
-static enum roost_err batch_fail(enum roost_err err, struct roost_buf *detail, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static enum roost_err batch_fail(enum roost_err err, struct roost_buf *detail, const char *fmt, ...)
-{
-    if (detail) {
-        char line[256];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(line, sizeof(line), fmt, ap);
-        va_end(ap);
-        roost_buf_set(detail, line, strlen(line));
-    }
-    return err;
-}
-
 enum roost_err roost_json_parse_batch(struct roost_slice body, size_t max_keys,
                                       struct roost_batch_request *out, struct roost_buf *detail)
 {
@@ -284,35 +268,35 @@ enum roost_err roost_json_parse_batch(struct roost_slice body, size_t max_keys,
     struct roost_batch_request req = { doc, NULL, 0 };
     struct json_object *keys = NULL;
     if (!json_object_is_type(doc, json_type_object)) {
-        err = batch_fail(ROOST_ERR_INVALID_REQUEST, detail, "body must be a JSON object with a \"keys\" array");
+        err = roost_err_detail(ROOST_ERR_INVALID_REQUEST, detail, "body must be a JSON object with a \"keys\" array");
         goto out;
     }
     json_object_object_foreach(doc, name, value) {
         if (strcmp(name, "keys") != 0) {
-            err = batch_fail(ROOST_ERR_INVALID_REQUEST, detail, "unknown field \"%.64s\"; only \"keys\" is accepted", name);
+            err = roost_err_detail(ROOST_ERR_INVALID_REQUEST, detail, "unknown field \"%.64s\"; only \"keys\" is accepted", name);
             goto out;
         }
         keys = value;
     }
     if (!keys || !json_object_is_type(keys, json_type_array)) {
-        err = batch_fail(ROOST_ERR_INVALID_REQUEST, detail, "\"keys\" must be an array of strings");
+        err = roost_err_detail(ROOST_ERR_INVALID_REQUEST, detail, "\"keys\" must be an array of strings");
         goto out;
     }
     size_t n = json_object_array_length(keys);
     if (n > max_keys) {
-        err = batch_fail(ROOST_ERR_BATCH_TOO_LARGE, detail, "%zu keys given; at most %zu per batch (ROOST_MAX_BATCH_KEYS)", n, max_keys);
+        err = roost_err_detail(ROOST_ERR_BATCH_TOO_LARGE, detail, "%zu keys given; at most %zu per batch (ROOST_MAX_BATCH_KEYS)", n, max_keys);
         goto out;
     }
     req.keys = roost_xcalloc(n ? n : 1, sizeof(*req.keys));
     for (size_t i = 0; i < n; i++) {
         struct json_object *k = json_object_array_get_idx(keys, i);
         if (!json_object_is_type(k, json_type_string)) {
-            err = batch_fail(ROOST_ERR_INVALID_REQUEST, detail, "keys[%zu] is not a string", i);
+            err = roost_err_detail(ROOST_ERR_INVALID_REQUEST, detail, "keys[%zu] is not a string", i);
             goto out;
         }
         struct roost_slice s = roost_slice_make(json_object_get_string(k), (size_t)json_object_get_string_len(k));
         if (!roost_keyspace_key_valid(s)) {
-            err = batch_fail(ROOST_ERR_INVALID_KEY, detail, "keys[%zu] is not a valid key (1-%d bytes of UTF-8 without control characters)", i, ROOST_KEY_MAX);
+            err = roost_err_detail(ROOST_ERR_INVALID_KEY, detail, "keys[%zu] is not a valid key (1-%d bytes of UTF-8 without control characters)", i, ROOST_KEY_MAX);
             goto out;
         }
         req.keys[req.count++] = s;

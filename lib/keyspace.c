@@ -40,6 +40,46 @@ int roost_keyspace_data_key_decode(struct roost_slice stored, struct roost_slice
     return 0;
 }
 
+/* Keys that are a tag and an id: usage records and fences. */
+static void tagged_id_key(struct roost_buf *out, unsigned char tag, struct roost_slice instance_id)
+{
+    roost_buf_reset(out);
+    roost_buf_append_char(out, (char)tag);
+    roost_buf_append_char(out, (char)(unsigned char)instance_id.len);
+    roost_buf_append_slice(out, instance_id);
+}
+
+static int tagged_id_decode(struct roost_slice stored, unsigned char tag, struct roost_slice *instance_id)
+{
+    if (stored.len < 3 || (unsigned char)stored.ptr[0] != tag)
+        return -1;
+    size_t idlen = (unsigned char)stored.ptr[1];
+    if (idlen == 0 || idlen > ROOST_INSTANCE_ID_MAX || stored.len != 2 + idlen)
+        return -1;
+    *instance_id = roost_slice_make(stored.ptr + 2, idlen);
+    return 0;
+}
+
+void roost_keyspace_usage_key(struct roost_buf *out, struct roost_slice instance_id)
+{
+    tagged_id_key(out, ROOST_KEYSPACE_USAGE_TAG, instance_id);
+}
+
+int roost_keyspace_usage_key_decode(struct roost_slice stored, struct roost_slice *instance_id)
+{
+    return tagged_id_decode(stored, ROOST_KEYSPACE_USAGE_TAG, instance_id);
+}
+
+void roost_keyspace_fence_key(struct roost_buf *out, struct roost_slice instance_id)
+{
+    tagged_id_key(out, ROOST_KEYSPACE_FENCE_TAG, instance_id);
+}
+
+int roost_keyspace_fence_key_decode(struct roost_slice stored, struct roost_slice *instance_id)
+{
+    return tagged_id_decode(stored, ROOST_KEYSPACE_FENCE_TAG, instance_id);
+}
+
 static void prefixed(struct roost_buf *out, const char *prefix, struct roost_slice id)
 {
     roost_buf_reset(out);

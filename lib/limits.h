@@ -51,6 +51,14 @@
  * changes the on-disk layout, so it is part of the layout version. */
 #define ROOST_STORE_SHARDS 16
 
+/* Admin API bodies (instance fields): a record with full metadata
+ * (64 entries of 64 + 1024 bytes) fits with room to spare. */
+#define ROOST_ADMIN_BODY_MAX (256 * 1024)
+
+/* Instances per page of GET /v1/admin/instances: default and ceiling. */
+#define ROOST_ADMIN_LIST_DEFAULT 100
+#define ROOST_ADMIN_LIST_MAX 1000
+
 /* ROOST_MODE: a short word reported by /health. */
 #define ROOST_MODE_MAX 32
 

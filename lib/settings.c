@@ -85,6 +85,111 @@ static void get_string(struct loader *l, const char *name, char **out)
     }
 }
 
+static void get_admin_token(struct loader *l, struct roost_settings *s)
+{
+    const char *v = get(l, "ROOST_ADMIN_TOKEN");
+    if (!v)
+        return;
+    size_t n = strlen(v);
+    int ok = n >= ROOST_ADMIN_TOKEN_MIN && n <= 512;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = v[i] > 0x20 && v[i] < 0x7F;
+    if (!ok) {
+        /* The value itself is a secret: never echo it into the log. */
+        char why[160];
+        snprintf(why, sizeof(why), "must be %d-512 printable characters without spaces "
+                 "(e.g. from: head -c 32 /dev/urandom | base64)", ROOST_ADMIN_TOKEN_MIN);
+        problem(l, "ROOST_ADMIN_TOKEN", "(hidden)", why);
+        return;
+    }
+    s->admin_token = roost_xstrdup(v);
+}
+
+static void get_admin_users(struct loader *l, struct roost_settings *s)
+{
+    const char *v = get(l, "ROOST_ADMIN_USERS");
+    if (!v)
+        return;
+    size_t count = 0, cap = 4;
+    char **users = roost_xcalloc(cap + 1, sizeof(*users));
+    const char *p = v;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        const char *start = p;
+        p += len + (comma ? 1 : 0);
+        while (len && (*start == ' ' || *start == '\t')) {
+            start++;
+            len--;
+        }
+        while (len && (start[len - 1] == ' ' || start[len - 1] == '\t'))
+            len--;
+        if (!len)
+            continue;
+        if (count == cap) {
+            cap *= 2;
+            users = roost_xrealloc(users, (cap + 1) * sizeof(*users));
+        }
+        users[count++] = roost_xmemdup_str(start, len);
+        users[count] = NULL;
+    }
+    if (!count) {
+        free(users);
+        problem(l, "ROOST_ADMIN_USERS", v, "must name at least one user, comma-separated");
+        return;
+    }
+    s->admin_users = users;
+}
+
+/* The instance-lookup settings (DESIGN.md settings table). The source URL
+ * itself is checked by config_source.c when the worker opens it. */
+static void get_lookup_settings(struct loader *l, struct roost_settings *s)
+{
+    s->config_ttl = ROOST_CONFIG_TTL_DEFAULT;
+    s->config_stale_max = ROOST_CONFIG_STALE_MAX_DEFAULT;
+    s->config_use_stale = 1;
+    s->config_timeout_ms = ROOST_CONFIG_TIMEOUT_MS_DEFAULT;
+    get_string(l, "ROOST_CONFIG_SOURCE", &s->config_source);
+    size_t ttl = (size_t)s->config_ttl, stale = (size_t)s->config_stale_max;
+    size_t timeout = (size_t)s->config_timeout_ms;
+    /* A week bounds both: a config older than that is not a cache. */
+    get_size(l, "ROOST_CONFIG_TTL", 1, 7 * 86400, &ttl);
+    get_size(l, "ROOST_CONFIG_STALE_MAX", 1, 7 * 86400, &stale);
+    get_size(l, "ROOST_CONFIG_TIMEOUT_MS", 1, 60000, &timeout);
+    s->config_ttl = (int64_t)ttl;
+    s->config_stale_max = (int64_t)stale;
+    s->config_timeout_ms = (long)timeout;
+    if (s->config_stale_max < s->config_ttl) {
+        char why[96];
+        snprintf(why, sizeof(why), "must not be less than ROOST_CONFIG_TTL (%lld)", (long long)s->config_ttl);
+        char val[32];
+        snprintf(val, sizeof(val), "%lld", (long long)s->config_stale_max);
+        problem(l, "ROOST_CONFIG_STALE_MAX", val, why);
+    }
+    get_bool(l, "ROOST_CONFIG_USE_STALE", &s->config_use_stale);
+    get_bool(l, "ROOST_REQUIRE_AUTH", &s->require_auth);
+
+    const char *v = get(l, "ROOST_TRUSTED_USER_HEADER");
+    if (!v)
+        return;
+    size_t n = strlen(v);
+    int ok = n >= 1 && n <= 64;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '-';
+    if (!ok) {
+        problem(l, "ROOST_TRUSTED_USER_HEADER", v, "must be a header name such as X-User-ID");
+        return;
+    }
+    s->trusted_user_header = roost_xstrdup(v);
+    /* CGI's name for it: HTTP_ + upper case, '-' as '_'. */
+    s->trusted_user_param = roost_xmalloc(n + 6);
+    memcpy(s->trusted_user_param, "HTTP_", 5);
+    for (size_t i = 0; i <= n; i++) {
+        char ch = v[i];
+        s->trusted_user_param[5 + i] = ch == '-' ? '_' : (ch >= 'a' && ch <= 'z') ? (char)(ch - 32) : ch;
+    }
+}
+
 int roost_settings_load(struct roost_settings *s, roost_settings_lookup_fn lookup, void *arg,
                         struct roost_buf *problems)
 {
@@ -135,11 +240,32 @@ int roost_settings_load(struct roost_settings *s, roost_settings_lookup_fn looku
         else
             s->log_level = (enum roost_log_level)level;
     }
+    get_admin_token(&l, s);
+    get_admin_users(&l, s);
+    get_lookup_settings(&l, s);
     return l.count;
+}
+
+int roost_settings_is_admin_user(const struct roost_settings *s, const char *user)
+{
+    if (!s->admin_users || !user || !*user)
+        return 0;
+    for (char **u = s->admin_users; *u; u++)
+        if (strcmp(*u, user) == 0)
+            return 1;
+    return 0;
 }
 
 void roost_settings_release(struct roost_settings *s)
 {
+    free(s->config_source);
+    free(s->trusted_user_header);
+    free(s->trusted_user_param);
+    free(s->admin_token);
+    if (s->admin_users)
+        for (char **u = s->admin_users; *u; u++)
+            free(*u);
+    free(s->admin_users);
     free(s->store_dir);
     free(s->default_instance);
     free(s->mode);

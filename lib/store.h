@@ -104,6 +104,27 @@ enum roost_err roost_store_put(struct roost_store_scope *sc, struct roost_slice 
 /* Removes key. Errors: KEY_NOT_FOUND, STORE_IO. */
 enum roost_err roost_store_delete(struct roost_store_scope *sc, struct roost_slice key);
 
+/* One change of a multi-operation write. */
+enum roost_store_op_kind {
+    ROOST_STORE_OP_PUT,
+    ROOST_STORE_OP_DELETE,   /* of a missing key: no error, nothing done */
+};
+struct roost_store_op {
+    enum roost_store_op_kind kind;
+    struct roost_slice key;
+    struct roost_slice value;   /* PUT only */
+};
+
+/* Applies ops[0..n) in order as one write: after a crash at any instant,
+ * either all of them are visible or none (the value and the usage figures
+ * of a put, the keys of a purge batch). Acknowledged when it returns OK.
+ * At most ROOST_STORE_APPLY_MAX ops and ROOST_STORE_APPLY_BYTES bytes of
+ * keys and values together. Errors: STORE_TOO_BIG, STORE_IO, USAGE. */
+#define ROOST_STORE_APPLY_MAX 1024
+#define ROOST_STORE_APPLY_BYTES (80 * 1024 * 1024)
+enum roost_err roost_store_apply(struct roost_store_scope *sc, const struct roost_store_op *ops,
+                                 size_t n);
+
 /* Calls fn for every key of the scope's partition that starts with prefix
  * (an empty prefix: every key), in no particular order. The key and value
  * slices are borrowed for the duration of the call only. fn returns non-zero
@@ -122,6 +143,18 @@ enum roost_err roost_store_begin_part(struct roost_store *st, enum roost_store_a
 
 /* Rewrites the scope's partition without its free space (roostctl compact). */
 enum roost_err roost_store_compact(struct roost_store_scope *sc);
+
+/* Figures of one partition, for roostctl stats and the admin API. */
+struct roost_store_part_stats {
+    char name[32];              /* backend's name for it, e.g. "kv-03.db" */
+    uint64_t file_bytes;        /* size of its data file */
+    uint64_t log_bytes;         /* write-ahead log not yet checkpointed */
+    uint64_t generation;        /* changes so far */
+    uint64_t repairs;           /* crash repairs done */
+    uint64_t rebuilds;          /* rebuilds from checkpoint + log */
+};
+/* Fills *out for the partition the scope holds. */
+enum roost_err roost_store_part_stats(struct roost_store_scope *sc, struct roost_store_part_stats *out);
 
 /* Forces everything written so far to stable storage (fsync). */
 enum roost_err roost_store_flush(struct roost_store *st);

@@ -57,26 +57,34 @@
  * an mmap'd writer: a SIGKILL mid-store through one tore a 4 KiB bucket in
  * 1 of ~60 repairs, and gdbm_recover then dropped every key of that bucket
  * (up to 166 acknowledged keys). A stale writer is dropped without the
- * fsync of gdbm_close (drop_dbf()), which would make writes ~10x slower
- * when workers write in turn.
+ * fsync of gdbm_close (store_gdbm_drop_dbf()), which would make writes ~10x
+ * slower when workers write in turn.
  *
  * Writes and crashes. Plain GDBM leaves a file "needs recovery" in 6-12% of
  * SIGKILLs during writes (1.5-5% without mmap), and same-size overwrites are
  * done in place and can tear a value. gdbm_failure_atomic needs reflink (not
  * on ext4) and ~2 ms per write; gdbm_sync per write costs 0.2-0.6 ms (~10x)
- * and prevents none of it. So a write, under the lock (write_op()):
- *   1. appends {seq = gen + 1, op, key, value, checksum} to X.db.log at the
- *      page's log end with pwrite (a torn tail is overwritten next time);
+ * and prevents none of it. So a write (a put, a delete, or an apply of up
+ * to ROOST_STORE_APPLY_MAX of them; a put is an apply of one op plus its
+ * existence check), under the lock (write_logged()):
+ *   1. appends ONE record {seq = gen + 1, ops (op, key, value each),
+ *      checksum} to X.db.log at the page's log end with pwritev (a torn
+ *      tail is overwritten next time);
  *   2. commits it in the page: pending record, dirty = our pid, gen = seq
  *      (the commit point), log end and last record;
- *   3. gdbm_store / gdbm_delete; 4. sets the handle's gen; clears dirty;
+ *   3. gdbm_store / gdbm_delete per op, in order; 4. sets the handle's gen;
+ *      clears dirty;
  *   5. only then returns OK, and the caller acknowledges.
  * A scope that finds dirty set (the writer died) repairs the file
- * (repair()): gdbm_recover(GDBM_RCVR_FORCE), then re-applies the log's last
- * record if it was committed; if gdbm_recover loses a key or a bucket, or
- * the file cannot be opened at all, the file is rebuilt from X.db.ckpt plus
- * every record of the log instead. Then gen++ (both rename the file) and
- * dirty = 0. With this scheme: 1,000 SIGKILLs during writes, 0 damaged
+ * (store_gdbm_repair()): gdbm_recover(GDBM_RCVR_FORCE), then re-applies
+ * every op of the log's last record if it was committed (idempotent, so a
+ * writer that died after k of n ops is finished, never left half done); if
+ * gdbm_recover loses a key or a bucket, or the file cannot be opened at
+ * all, the file is rebuilt from X.db.ckpt plus every record of the log
+ * instead. Then gen++ (both rename the file) and dirty = 0. Either way a
+ * write is all there after a crash or not at all. Checkpoints, repairs
+ * and rebuilds live in store_gdbm_repair.c, the log format in
+ * store_gdbm_log.h. With this scheme: 1,000 SIGKILLs during writes, 0 damaged
  * files, 0 acknowledged writes lost, the op in flight old or new; coherent
  * over 3.3 M checks. A repair pauses ~0.1 s per 12 MiB file, 1.8 s at
  * 170 MiB. No gdbm_sync on the request path: only roost_store_flush() and
@@ -101,13 +109,11 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gdbm.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,11 +130,8 @@
 #include "log.h"
 #include "store.h"
 #include "store_gdbm.h"
+#include "store_gdbm_int.h"
 #include "store_gdbm_log.h"
-
-/* File 0 is meta.db; files 1..ROOST_STORE_SHARDS are the DATA shards. */
-#define STORE_FILES (1 + ROOST_STORE_SHARDS)
-#define META_PART 0
 
 #define DIR_MODE 0770
 #define FILE_MODE 0660
@@ -136,9 +139,8 @@
 /* Lock page. The layout version covers the page, the log record format and
  * the file set (ROOST_STORE_SHARDS is stored too: a store written with
  * another shard count must not be read with this one). */
-#define LOCK_PAGE_SIZE 4096
 #define LOCK_MAGIC "roostLK\0"
-#define LAYOUT_VERSION 1u
+#define LAYOUT_VERSION 2u /* 2: multi-op log records (store_gdbm_log.h) */
 
 /* GDBM's bucket cache, per handle. By default GDBM grows it with the
  * directory, up to one bucket (4 KiB, plus a copy of the last entry read
@@ -150,72 +152,9 @@
  * automatic cache, 0.3 MiB with 16 buckets, same throughput. */
 #define GDBM_CACHE_BUCKETS 16
 
-/* Smallest log that triggers a checkpoint; see ckpt_threshold(). */
-#define CKPT_LOG_MIN (1024 * 1024)
-
 /* Largest key + value GDBM can hold: a datum's dsize is an int and
  * gdbm_store adds the two sizes in an int. */
 #define GDBM_ENTRY_MAX ((size_t)INT_MAX)
-
-#define NO_OFFSET UINT64_MAX
-
-struct lock_page {
-    char magic[8];
-    uint32_t layout;
-    uint32_t shards;
-    uint64_t gen;          /* bumped by every write, repair, compaction */
-    uint64_t dirty;        /* pid of a writer between commit and done; 0 clean */
-    uint64_t log_end;      /* bytes of log that count */
-    uint64_t last_rec;     /* offset of the last committed record (for tools;
-                            * repair() goes by the pending fields) */
-    uint64_t pending_off;  /* record of the latest write attempt */
-    uint64_t pending_end;
-    uint64_t ckpt_gen;     /* generation X.db.ckpt holds */
-    uint64_t ckpt_size;    /* size of X.db at that checkpoint */
-    uint64_t compact_size; /* size of X.db after the last compaction */
-    uint64_t repairs;      /* repairs since the page was made (diagnostics) */
-    uint64_t rebuilds;     /* of which: rebuilt from checkpoint and log */
-};
-
-_Static_assert(sizeof(struct lock_page) <= LOCK_PAGE_SIZE, "lock page fits one page");
-
-/* Page fields are read and written only under the file's lock, so other
- * processes need no atomics; the stores are atomic so that the compiler
- * keeps their order and never tears one, because a SIGKILL between any two
- * of them leaves the page as written so far, and repair() depends on the
- * order (see write_op()). */
-#define PG_GET(f, field) __atomic_load_n(&(f)->page->field, __ATOMIC_ACQUIRE)
-#define PG_SET(f, field, v) __atomic_store_n(&(f)->page->field, (v), __ATOMIC_RELEASE)
-
-struct gfile {
-    char *db_path;
-    char *lock_path;
-    char *log_path;
-    char *ckpt_path;
-    const char *base;       /* db file name inside the store dir */
-    int is_meta;
-    int lock_fd;
-    int log_fd;
-    struct lock_page *page;
-    GDBM_FILE dbf;          /* this process's handle, or NULL */
-    int dbf_writer;
-    uint64_t dbf_gen;       /* page generation dbf was opened at */
-    int wrote;              /* process has written the file: open writers */
-    int held;               /* this process holds the file's lock */
-    uint64_t ckpt_retry_at; /* after a failed checkpoint: log end to retry at */
-};
-
-struct roost_store {
-    char *dir;
-    uid_t dir_uid;          /* owner of the store dir: see adopt_owner() */
-    gid_t dir_gid;
-    unsigned long forks;    /* fork_count when opened */
-    uint64_t pid;
-    int devnull_fd;
-    int data_held;          /* index of the DATA file held, or -1 */
-    struct roost_store_gdbm_stats stats;
-    struct gfile files[STORE_FILES];
-};
 
 /* Bumped in the child of every fork(). The backend's one mutable global
  * besides open handles: it lets begin refuse, at no cost per call, a store
@@ -236,31 +175,11 @@ static void install_fork_hook(void)
         roost_log(ROOST_LOG_WARN, "store", "cannot watch for fork: %s", strerror(rc));
 }
 
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static double ms_since(uint64_t t0)
-{
-    return (double)(now_us() - t0) / 1000.0;
-}
-
 static char *path_join(const char *dir, const char *name, const char *suffix)
 {
     struct roost_buf b = ROOST_BUF_INIT;
     roost_buf_appendf(&b, "%s/%s%s", dir, name, suffix);
     return roost_buf_detach(&b, NULL);
-}
-
-static datum slice_datum(struct roost_slice s)
-{
-    /* GDBM refuses a NULL dptr even for an empty datum, and never writes
-     * through the pointers it is given. */
-    datum d = { s.ptr ? (char *)s.ptr : (char *)"", (int)s.len };
-    return d;
 }
 
 static int shard_of(struct roost_slice id)
@@ -273,7 +192,7 @@ static int shard_of(struct roost_slice id)
  * the store directory's owner: a root-owned file would lock the workers
  * out. GDBM's own temporaries copy the replaced file's owner the same way.
  * On failure the file stays usable by its creator, so nothing is reported. */
-static void adopt_owner(const struct roost_store *st, int fd)
+void store_gdbm_adopt_owner(const struct roost_store *st, int fd)
 {
     int failed = fchmod(fd, FILE_MODE) < 0;
     if (geteuid() == 0)
@@ -281,12 +200,13 @@ static void adopt_owner(const struct roost_store *st, int fd)
     (void)failed;
 }
 
-/* Opens path read-write, creating it (see adopt_owner()) if missing. */
+/* Opens path read-write, creating it (see store_gdbm_adopt_owner()) if
+ * missing. */
 static int open_create(const struct roost_store *st, const char *path)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, FILE_MODE);
     if (fd >= 0) {
-        adopt_owner(st, fd);
+        store_gdbm_adopt_owner(st, fd);
         return fd;
     }
     if (errno != EEXIST)
@@ -330,7 +250,7 @@ static int gdbm_err_is_damage(int e)
     }
 }
 
-static void set_cache_size(const struct gfile *f, GDBM_FILE dbf)
+void store_gdbm_set_cache_size(const struct gfile *f, GDBM_FILE dbf)
 {
     size_t n = GDBM_CACHE_BUCKETS;
     if (gdbm_setopt(dbf, GDBM_SETCACHESIZE, &n, sizeof(n)) != 0)
@@ -348,7 +268,7 @@ static void set_cache_size(const struct gfile *f, GDBM_FILE dbf)
  * fails harmlessly (EINVAL) on /dev/null. Readers never fsync. Only
  * roost_store_close() closes with the fsync.
  */
-static void drop_dbf(struct roost_store *st, GDBM_FILE dbf, int writer)
+void store_gdbm_drop_dbf(struct roost_store *st, GDBM_FILE dbf, int writer)
 {
     if (!dbf)
         return;
@@ -360,7 +280,7 @@ static void drop_dbf(struct roost_store *st, GDBM_FILE dbf, int writer)
 
 /* gdbm_recover and gdbm_reorganize move the handle onto a file they made
  * with plain mkstemp, so GDBM_CLOEXEC no longer holds for it. */
-static void keep_cloexec(GDBM_FILE dbf)
+void store_gdbm_keep_cloexec(GDBM_FILE dbf)
 {
     int fd = gdbm_fdesc(dbf);
     int flags = fcntl(fd, F_GETFD);
@@ -368,9 +288,9 @@ static void keep_cloexec(GDBM_FILE dbf)
         fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
 }
 
-static void drop_handle(struct roost_store *st, struct gfile *f)
+void store_gdbm_drop_handle(struct roost_store *st, struct gfile *f)
 {
-    drop_dbf(st, f->dbf, f->dbf_writer);
+    store_gdbm_drop_dbf(st, f->dbf, f->dbf_writer);
     f->dbf = NULL;
     f->dbf_writer = 0;
 }
@@ -383,9 +303,9 @@ static void drop_handle(struct roost_store *st, struct gfile *f)
  * (a writer for gdbm_recover) accepts a file that needs recovery: that is
  * what gdbm_recover is for.
  */
-static enum roost_err handle_open(struct roost_store *st, struct gfile *f, int writer,
-                                  int for_repair, GDBM_FILE *out, char *damage,
-                                  size_t damage_len)
+enum roost_err store_gdbm_handle_open(struct roost_store *st, struct gfile *f, int writer,
+                                      int for_repair, GDBM_FILE *out, char *damage,
+                                      size_t damage_len)
 {
     enum roost_err err = ROOST_OK;
     GDBM_FILE dbf = NULL;
@@ -440,12 +360,12 @@ static enum roost_err handle_open(struct roost_store *st, struct gfile *f, int w
     st->stats.handle_opens++;
     if (gdbm_needs_recovery(dbf) && !for_repair) {
         snprintf(damage, damage_len, "GDBM reports it needs recovery");
-        drop_dbf(st, dbf, writer);
+        store_gdbm_drop_dbf(st, dbf, writer);
         dbf = NULL;
         err = ROOST_ERR_STORE_CORRUPT;
         goto out;
     }
-    set_cache_size(f, dbf);
+    store_gdbm_set_cache_size(f, dbf);
     *out = dbf;
 out:
     return err;
@@ -539,438 +459,6 @@ static enum roost_err page_attach(struct gfile *f, int *fresh)
     return ROOST_OK;
 }
 
-/* mkstemp names as GDBM's own temporaries (gdbm_recover, gdbm_reorganize):
- * "X.db." plus six letters or digits. One pattern, one cleanup rule. */
-static char *temp_template(const struct gfile *f)
-{
-    struct roost_buf b = ROOST_BUF_INIT;
-    roost_buf_appendf(&b, "%s.XXXXXX", f->db_path);
-    return roost_buf_detach(&b, NULL);
-}
-
-static int is_temp_name(const char *name, const char *base)
-{
-    size_t n = strlen(base);
-    if (strncmp(name, base, n) != 0 || name[n] != '.' || strlen(name + n + 1) != 6)
-        return 0;
-    for (const char *s = name + n + 1; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
-            return 0;
-    return 1;
-}
-
-/* Deletes f's leftover temporaries. The caller holds f's lock, and every
- * temporary is made and renamed (or removed) under it, so any temporary
- * seen now belongs to a process that died. */
-static void remove_temps(struct roost_store *st, struct gfile *f)
-{
-    DIR *d = opendir(st->dir);
-    if (!d) {
-        roost_log(ROOST_LOG_WARN, "store", "cannot list '%s': %s", st->dir, strerror(errno));
-        return;
-    }
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (!is_temp_name(de->d_name, f->base))
-            continue;
-        if (unlinkat(dirfd(d), de->d_name, 0) == 0) {
-            st->stats.temps_removed++;
-            roost_log(ROOST_LOG_INFO, "store", "removed leftover temporary '%s/%s'", st->dir,
-                      de->d_name);
-        } else if (errno != ENOENT) {
-            roost_log(ROOST_LOG_WARN, "store", "cannot remove leftover temporary '%s/%s': %s",
-                      st->dir, de->d_name, strerror(errno));
-        }
-    }
-    closedir(d);
-}
-
-/* Copies size bytes of src to dst from offset 0; 0 or -1 with errno. */
-static int copy_fd(int src, int dst, uint64_t size)
-{
-    loff_t in = 0, outpos = 0;
-    while ((uint64_t)in < size) {
-        ssize_t n = copy_file_range(src, &in, dst, &outpos, (size_t)(size - (uint64_t)in), 0);
-        if (n > 0)
-            continue;
-        if (n == 0) {
-            errno = EIO; /* the source shrank under the lock: not ours */
-            return -1;
-        }
-        if (errno == EINTR)
-            continue;
-        if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
-            return -1;
-        /* Filesystems without copy_file_range: plain copy. */
-        char buf[65536];
-        while ((uint64_t)in < size) {
-            size_t want = size - (uint64_t)in < sizeof(buf) ? (size_t)(size - (uint64_t)in)
-                                                             : sizeof(buf);
-            ssize_t r = pread(src, buf, want, in);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0) {
-                if (r == 0)
-                    errno = EIO;
-                return -1;
-            }
-            for (ssize_t done = 0; done < r;) {
-                ssize_t w = pwrite(dst, buf + done, (size_t)(r - done), outpos);
-                if (w < 0 && errno == EINTR)
-                    continue;
-                if (w <= 0)
-                    return -1;
-                done += w;
-                outpos += w;
-            }
-            in += r;
-        }
-    }
-    return 0;
-}
-
-/*
- * Checkpoint when the log passes max(1 MiB, file size / 4). A fixed 1 MiB
- * would copy the whole file per MiB written: 170 MiB copied per MiB of
- * writes on a large shard. A quarter of the file bounds the copying to 4
- * bytes per byte logged, and a rebuild then replays at most a quarter of
- * the file's size. The size is the one at the last checkpoint, so no write
- * pays a stat; it lags the real size by at most one checkpoint.
- */
-static uint64_t ckpt_threshold(const struct gfile *f)
-{
-    uint64_t quarter = PG_GET(f, ckpt_size) / 4;
-    return quarter > CKPT_LOG_MIN ? quarter : CKPT_LOG_MIN;
-}
-
-/* Copies X.db to X.db.ckpt and empties the log (lock held, file clean). */
-static enum roost_err checkpoint(struct roost_store *st, struct gfile *f)
-{
-    enum roost_err err = ROOST_ERR_STORE_IO;
-    uint64_t t0 = now_us();
-    char *tmp = temp_template(f);
-    int renamed = 0, src = -1;
-    struct stat sb;
-
-    int dst = mkostemp(tmp, O_CLOEXEC);
-    if (dst < 0) {
-        roost_log(ROOST_LOG_WARN, "store", "cannot checkpoint '%s': creating '%s': %s",
-                  f->db_path, tmp, strerror(errno));
-        tmp[0] = '\0';
-        goto out;
-    }
-    adopt_owner(st, dst);
-    src = open(f->db_path, O_RDONLY | O_CLOEXEC);
-    if (src < 0 || fstat(src, &sb) < 0 || copy_fd(src, dst, (uint64_t)sb.st_size) < 0) {
-        roost_log(ROOST_LOG_WARN, "store", "cannot checkpoint '%s': copying: %s", f->db_path,
-                  strerror(errno));
-        goto out;
-    }
-    int rc = close(dst);
-    dst = -1;
-    if (rc < 0 || rename(tmp, f->ckpt_path) < 0) {
-        roost_log(ROOST_LOG_WARN, "store", "cannot checkpoint '%s': writing '%s': %s",
-                  f->db_path, f->ckpt_path, strerror(errno));
-        goto out;
-    }
-    renamed = 1;
-    /* Death between the rename and here leaves a checkpoint that already
-     * holds the log's records: replaying them again is harmless, as each
-     * sets its key to a fixed value. Log end goes to 0 before the log is
-     * truncated, never after: a log end past the end of the file would
-     * make the next record leave a hole in the log. */
-    PG_SET(f, ckpt_gen, PG_GET(f, gen));
-    PG_SET(f, ckpt_size, (uint64_t)sb.st_size);
-    PG_SET(f, pending_off, NO_OFFSET);
-    PG_SET(f, last_rec, NO_OFFSET);
-    PG_SET(f, log_end, 0);
-    if (ftruncate(f->log_fd, 0) < 0)
-        roost_log(ROOST_LOG_WARN, "store", "cannot truncate '%s': %s", f->log_path,
-                  strerror(errno));
-    st->stats.checkpoints++;
-    roost_log(ROOST_LOG_DEBUG, "store", "checkpointed '%s': %lld bytes in %.1f ms", f->db_path,
-              (long long)sb.st_size, ms_since(t0));
-    err = ROOST_OK;
-out:
-    if (dst >= 0)
-        close(dst);
-    if (src >= 0)
-        close(src);
-    if (!renamed && tmp[0])
-        unlink(tmp);
-    free(tmp);
-    return err;
-}
-
-/* Applies a log record to dbf; 0, or -1 with the error on dbf. Idempotent:
- * each record sets its key to a fixed value or removes it. */
-static int apply_record(GDBM_FILE dbf, const struct roost_store_gdbm_log_rec *rec)
-{
-    datum k = slice_datum(rec->key);
-    if (rec->op == ROOST_STORE_GDBM_LOG_PUT)
-        return gdbm_store(dbf, k, slice_datum(rec->value), GDBM_REPLACE) == 0 ? 0 : -1;
-    if (gdbm_delete(dbf, k) == 0 || gdbm_last_errno(dbf) == GDBM_ITEM_NOT_FOUND)
-        return 0;
-    return -1;
-}
-
-struct repair_report {
-    const char *method;
-    char rebuild_why[200];  /* why gdbm_recover was not enough */
-    size_t keys_ok;
-    size_t keys_failed;
-    size_t buckets_failed;
-    size_t records;        /* log records replayed by a rebuild */
-    int replayed;          /* last record re-applied after gdbm_recover */
-};
-
-static const char gdbm_recover_method[] = "gdbm_recover";
-
-static void rcvr_errfun(void *data, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void rcvr_errfun(void *data, const char *fmt, ...)
-{
-    const struct gfile *f = data;
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    roost_log(ROOST_LOG_DEBUG, "store", "recovering '%s': %s", f->db_path, msg);
-}
-
-/* Rebuilds X.db from X.db.ckpt plus every log record after it, through a
- * temporary renamed over X.db (lock held). Errors are logged here. */
-static enum roost_err rebuild(struct roost_store *st, struct gfile *f, struct repair_report *rp)
-{
-    enum roost_err err = ROOST_ERR_STORE_CORRUPT;
-    struct roost_store_gdbm_log_rec rec = ROOST_STORE_GDBM_LOG_REC_INIT;
-    GDBM_FILE dbf = NULL;
-    char *tmp = temp_template(f);
-    int renamed = 0, src = -1;
-    uint64_t size = 0;
-
-    int dst = mkostemp(tmp, O_CLOEXEC);
-    if (dst < 0) {
-        roost_log(ROOST_LOG_ERROR, "store", "cannot create '%s': %s", tmp, strerror(errno));
-        tmp[0] = '\0';
-        err = ROOST_ERR_STORE_IO;
-        goto out;
-    }
-    adopt_owner(st, dst);
-    src = open(f->ckpt_path, O_RDONLY | O_CLOEXEC);
-    if (src < 0 && !(errno == ENOENT && PG_GET(f, ckpt_gen) == 0)) {
-        roost_log(ROOST_LOG_ERROR, "store", "cannot open checkpoint '%s': %s", f->ckpt_path,
-                  strerror(errno));
-        goto out;
-    }
-    /* No checkpoint ever taken (ckpt gen 0): the log holds every write since
-     * the file was created empty, so start from an empty file. */
-    if (src >= 0) {
-        struct stat sb;
-        if (fstat(src, &sb) < 0 || copy_fd(src, dst, (uint64_t)sb.st_size) < 0) {
-            roost_log(ROOST_LOG_ERROR, "store", "cannot copy checkpoint '%s': %s", f->ckpt_path,
-                      strerror(errno));
-            err = ROOST_ERR_STORE_IO;
-            goto out;
-        }
-        size = (uint64_t)sb.st_size;
-    }
-    dbf = gdbm_fd_open(dst, tmp, 0,
-                       (size ? GDBM_WRITER : GDBM_NEWDB) | GDBM_NOLOCK | GDBM_NOMMAP
-                           | GDBM_CLOEXEC | GDBM_CLOERROR,
-                       NULL);
-    dst = -1; /* the handle owns it now, or GDBM closed it */
-    if (!dbf) {
-        roost_log(ROOST_LOG_ERROR, "store", "cannot open checkpoint '%s': %s", f->ckpt_path,
-                  gdbm_strerror(gdbm_errno));
-        goto out;
-    }
-    set_cache_size(f, dbf);
-
-    uint64_t off = 0, end = PG_GET(f, log_end), ckpt_gen = PG_GET(f, ckpt_gen);
-    while (off < end) {
-        int r = roost_store_gdbm_log_read(f->log_fd, off, end, &rec);
-        if (r < 0) {
-            roost_log(ROOST_LOG_ERROR, "store", "cannot read '%s': %s", f->log_path,
-                      strerror(errno));
-            err = ROOST_ERR_STORE_IO;
-            goto out;
-        }
-        if (r == 0) {
-            /* Crashes cannot leave a bad record before the log end (the
-             * end moves only past a whole record); this is damage from
-             * outside. Keep what can be kept, and say so loudly. */
-            roost_log(ROOST_LOG_ERROR, "store",
-                      "log '%s' is damaged at offset %llu of %llu: writes after it are lost",
-                      f->log_path, (unsigned long long)off, (unsigned long long)end);
-            break;
-        }
-        if (rec.seq > ckpt_gen) {
-            if (apply_record(dbf, &rec) < 0) {
-                roost_log(ROOST_LOG_ERROR, "store", "cannot replay '%s' into '%s': %s",
-                          f->log_path, tmp, gdbm_db_strerror(dbf));
-                err = ROOST_ERR_STORE_IO;
-                goto out;
-            }
-            rp->records++;
-        }
-        off = rec.end;
-    }
-    /* A rebuild is rare and not on the request path: let gdbm_close fsync
-     * it (the name GDBM holds is the temporary's, so it cannot stay open). */
-    int rc = gdbm_close(dbf);
-    dbf = NULL;
-    if (rc != 0 || rename(tmp, f->db_path) < 0) {
-        roost_log(ROOST_LOG_ERROR, "store", "cannot write '%s': %s", f->db_path, strerror(errno));
-        err = ROOST_ERR_STORE_IO;
-        goto out;
-    }
-    renamed = 1;
-    err = ROOST_OK;
-out:
-    if (dbf)
-        drop_dbf(st, dbf, 1);
-    if (dst >= 0)
-        close(dst);
-    if (src >= 0)
-        close(src);
-    if (!renamed && tmp[0])
-        unlink(tmp);
-    free(tmp);
-    roost_store_gdbm_log_rec_release(&rec);
-    return err;
-}
-
-/*
- * Repairs f (lock held) after a writer died mid-write (dirty set) or GDBM
- * found the file damaged; see the top of the file. On success f has a
- * writer handle at the new generation; on failure dirty stays as it was, so
- * the next scope tries again.
- */
-static enum roost_err repair(struct roost_store *st, struct gfile *f, const char *why)
-{
-    uint64_t t0 = now_us();
-    struct repair_report rp = { .method = gdbm_recover_method };
-    struct roost_store_gdbm_log_rec rec = ROOST_STORE_GDBM_LOG_REC_INIT;
-    GDBM_FILE dbf = NULL;
-    char damage[160];
-    int pending = 0;
-    enum roost_err err;
-
-    drop_handle(st, f);
-    if (PG_GET(f, dirty)) {
-        uint64_t off = PG_GET(f, pending_off), end = PG_GET(f, pending_end);
-        /* gen == seq means the writer got past its commit point: the write
-         * must be applied. Otherwise it died before and GDBM was not
-         * touched: the write never happened. */
-        if (off != NO_OFFSET && roost_store_gdbm_log_read(f->log_fd, off, end, &rec) == 1
-            && rec.end == end && rec.seq == PG_GET(f, gen)) {
-            pending = 1;
-            /* Finish the commit in case the writer died before these. */
-            PG_SET(f, last_rec, off);
-            PG_SET(f, log_end, end);
-        }
-    }
-
-    err = handle_open(st, f, 1, 1, &dbf, damage, sizeof(damage));
-    if (err == ROOST_OK) {
-        gdbm_recovery rcvr;
-        memset(&rcvr, 0, sizeof(rcvr));
-        rcvr.errfun = rcvr_errfun;
-        rcvr.data = f;
-        int rc = gdbm_recover(dbf, &rcvr, GDBM_RCVR_FORCE | GDBM_RCVR_ERRFUN);
-        free(rcvr.backup_name);
-        rp.keys_ok = rcvr.recovered_keys;
-        rp.keys_failed = rcvr.failed_keys;
-        rp.buckets_failed = rcvr.failed_buckets;
-        if (rc == 0)
-            keep_cloexec(dbf);
-        if (rc == 0 && !rcvr.failed_keys && !rcvr.failed_buckets
-            && (!pending || apply_record(dbf, &rec) == 0)) {
-            rp.replayed = pending;
-            goto done;
-        }
-        if (rc != 0)
-            snprintf(rp.rebuild_why, sizeof(rp.rebuild_why), "gdbm_recover failed: %s",
-                     gdbm_db_strerror(dbf));
-        else if (rcvr.failed_keys || rcvr.failed_buckets)
-            snprintf(rp.rebuild_why, sizeof(rp.rebuild_why),
-                     "gdbm_recover lost %zu keys and %zu buckets", rp.keys_failed,
-                     rp.buckets_failed);
-        else
-            snprintf(rp.rebuild_why, sizeof(rp.rebuild_why),
-                     "cannot re-apply the last logged write: %s", gdbm_db_strerror(dbf));
-        drop_dbf(st, dbf, 1);
-        dbf = NULL;
-    } else if (damage[0]) {
-        snprintf(rp.rebuild_why, sizeof(rp.rebuild_why), "cannot open it: %s", damage);
-    } else {
-        goto out;
-    }
-
-    rp.method = "rebuilt from checkpoint and log";
-    st->stats.rebuilds++;
-    err = rebuild(st, f, &rp);
-    if (err == ROOST_OK)
-        err = handle_open(st, f, 1, 0, &dbf, damage, sizeof(damage));
-    if (err == ROOST_ERR_STORE_IO) {
-        /* The system failed us (disk full, I/O error), not the data: dirty
-         * stays set and the next scope tries again. */
-        roost_log(ROOST_LOG_ERROR, "store", "cannot repair '%s' now: %s; the next request "
-                  "retries (check free space and the disk)", f->db_path, rp.rebuild_why);
-        goto out;
-    }
-    if (err != ROOST_OK) {
-        roost_log(ROOST_LOG_ERROR, "store",
-                  "cannot repair '%s': %s; stop the workers, move it aside and restore it from a "
-                  "backup (its checkpoint and log are '%s' and '%s')",
-                  f->db_path, damage[0] ? damage : rp.rebuild_why, f->ckpt_path, f->log_path);
-        err = ROOST_ERR_STORE_CORRUPT;
-        goto out;
-    }
-
-done:
-    /* gdbm_recover and the rebuild both renamed the file: every handle of
-     * every process must reopen. */
-    f->dbf = dbf;
-    f->dbf_writer = 1;
-    dbf = NULL;
-    f->dbf_gen = PG_GET(f, gen) + 1;
-    PG_SET(f, gen, f->dbf_gen);
-    PG_SET(f, dirty, 0);
-    PG_SET(f, repairs, PG_GET(f, repairs) + 1);
-    if (rp.method != gdbm_recover_method)
-        PG_SET(f, rebuilds, PG_GET(f, rebuilds) + 1);
-    st->stats.recoveries++;
-    if (rp.replayed)
-        st->stats.replays++;
-    if (rp.method != gdbm_recover_method)
-        roost_log(ROOST_LOG_WARN, "store",
-                  "repaired '%s': %s; %s; %s, replayed %zu logged writes, %.1f ms", f->db_path,
-                  why, rp.rebuild_why, rp.method, rp.records, ms_since(t0));
-    else
-        roost_log(ROOST_LOG_WARN, "store",
-                  "repaired '%s': %s; %s, %zu keys recovered, %zu keys and %zu buckets lost%s, "
-                  "%.1f ms", f->db_path, why, rp.method, rp.keys_ok, rp.keys_failed,
-                  rp.buckets_failed, rp.replayed ? ", re-applied the last logged write" : "",
-                  ms_since(t0));
-    err = ROOST_OK;
-out:
-    if (dbf)
-        drop_dbf(st, dbf, 1);
-    roost_store_gdbm_log_rec_release(&rec);
-    return err;
-}
-
-static enum roost_err repair_dirty(struct roost_store *st, struct gfile *f)
-{
-    char why[64];
-    snprintf(why, sizeof(why), "writer pid %llu died mid-write",
-             (unsigned long long)PG_GET(f, dirty));
-    return repair(st, f, why);
-}
-
 /* Makes f->dbf a current handle (lock held): reopens it if another process
  * changed the file since, upgrades it to a writer if the process writes,
  * repairs the file if it cannot be opened. */
@@ -982,16 +470,17 @@ static enum roost_err prepare(struct roost_store *st, struct gfile *f, int write
     for (int attempt = 0;; attempt++) {
         uint64_t gen = PG_GET(f, gen);
         if (f->dbf && f->dbf_gen != gen) {
-            drop_handle(st, f);
+            store_gdbm_drop_handle(st, f);
             st->stats.stale_reopens++;
         } else if (f->dbf && f->wrote && !f->dbf_writer) {
-            drop_handle(st, f);
+            store_gdbm_drop_handle(st, f);
             st->stats.upgrades++;
         }
         if (f->dbf)
             return ROOST_OK;
         GDBM_FILE dbf = NULL;
-        enum roost_err err = handle_open(st, f, f->wrote, 0, &dbf, damage, sizeof(damage));
+        enum roost_err err = store_gdbm_handle_open(st, f, f->wrote, 0, &dbf, damage,
+                                                    sizeof(damage));
         if (err == ROOST_OK) {
             f->dbf = dbf;
             f->dbf_writer = f->wrote;
@@ -1000,7 +489,7 @@ static enum roost_err prepare(struct roost_store *st, struct gfile *f, int write
         }
         if (!damage[0] || attempt > 0)
             return err;
-        err = repair(st, f, damage);
+        err = store_gdbm_repair(st, f, damage);
         if (err != ROOST_OK)
             return err;
     }
@@ -1017,12 +506,12 @@ static enum roost_err op_failed(struct roost_store *st, struct gfile *f, const c
     char why[192];
     snprintf(why, sizeof(why), "%s failed: %s", what, gdbm_db_strerror(f->dbf));
     if (damaged && !retry)
-        return repair(st, f, why);
+        return store_gdbm_repair(st, f, why);
     roost_log(ROOST_LOG_ERROR, "store", "%s failed on '%s': %s", what, f->db_path,
               gdbm_db_strerror(f->dbf));
     if (damaged) {
         /* Leave no half-broken handle behind for the next scope. */
-        drop_handle(st, f);
+        store_gdbm_drop_handle(st, f);
         return ROOST_ERR_STORE_CORRUPT;
     }
     return ROOST_ERR_STORE_IO;
@@ -1051,7 +540,7 @@ static void file_close(struct roost_store *st, struct gfile *f, int flush)
         if (flush)
             gdbm_close(f->dbf); /* fsyncs a writer: clean shutdown */
         else
-            drop_handle(st, f);
+            store_gdbm_drop_handle(st, f);
         f->dbf = NULL;
     }
     if (f->log_fd >= 0) {
@@ -1080,7 +569,7 @@ static enum roost_err create_db(struct roost_store *st, struct gfile *f)
         roost_log(ROOST_LOG_ERROR, "store", "cannot create '%s': %s", f->db_path, strerror(errno));
         return ROOST_ERR_STORE_UNAVAILABLE;
     }
-    adopt_owner(st, fd);
+    store_gdbm_adopt_owner(st, fd);
     GDBM_FILE dbf = gdbm_fd_open(fd, f->db_path, 0,
                                  GDBM_NEWDB | GDBM_NOLOCK | GDBM_NOMMAP | GDBM_CLOEXEC
                                      | GDBM_CLOERROR,
@@ -1119,15 +608,15 @@ static enum roost_err file_open(struct roost_store *st, struct gfile *f)
         err = ROOST_ERR_STORE_UNAVAILABLE;
         goto out;
     }
-    remove_temps(st, f);
+    store_gdbm_remove_temps(st, f);
 
     /* Repairs here are a courtesy: a failure is logged and left for the
      * scopes that need the file, which report it. */
-    if (PG_GET(f, dirty) && repair_dirty(st, f) != ROOST_OK)
+    if (PG_GET(f, dirty) && store_gdbm_repair_dirty(st, f) != ROOST_OK)
         goto out;
     if (!path_exists(f->db_path)) {
         if (!fresh && (PG_GET(f, ckpt_gen) || PG_GET(f, log_end))) {
-            (void)repair(st, f, "the file is missing");
+            (void)store_gdbm_repair(st, f, "the file is missing");
             goto out;
         }
         err = create_db(st, f);
@@ -1138,7 +627,7 @@ static enum roost_err file_open(struct roost_store *st, struct gfile *f)
      * was lost), and a fresh store needs its first checkpoint: a rebuild
      * starts from it. */
     if (fresh || !path_exists(f->ckpt_path))
-        (void)checkpoint(st, f);
+        (void)store_gdbm_checkpoint(st, f);
 out:
     unlock_file(f);
     return err;
@@ -1266,7 +755,7 @@ static enum roost_err begin_index(struct roost_store *st, int part, struct roost
     if (part != META_PART)
         st->data_held = part;
     if (PG_GET(f, dirty)) {
-        err = repair_dirty(st, f);
+        err = store_gdbm_repair_dirty(st, f);
         if (err != ROOST_OK) {
             unlock_file(f);
             f->held = 0;
@@ -1396,76 +885,73 @@ enum roost_err roost_store_exists(struct roost_store_scope *sc, struct roost_sli
     }
 }
 
-/* Writer part of put and delete; stop is 0, or a test hook's crash point. */
-static enum roost_err write_op(struct roost_store_scope *sc, int op, struct roost_slice key,
-                               struct roost_slice value, int flags, int *existed, int stop)
+/* Where a test hook stops a write (store_gdbm.h); at is 0 for real writes. */
+struct write_stop {
+    int at;       /* enum roost_store_gdbm_test_stop, or 0 */
+    size_t done;  /* MID_APPLY: ops that go through GDBM before it stops */
+};
+
+static const struct write_stop no_stop = { 0, 0 };
+
+/*
+ * Logs, commits and applies ops[0..n) as one write (lock held, f->dbf a
+ * current writer handle, the ops within every limit). A put, a delete and
+ * an apply all come through here; see the top of the file.
+ */
+static enum roost_err write_logged(struct roost_store *st, struct gfile *f,
+                                   const struct roost_store_op *ops, size_t n,
+                                   const struct write_stop *stop)
 {
-    struct gfile *f = scope_file(sc);
-    struct roost_store *st;
-    enum roost_err err;
-    int ex = 0;
-
-    if (!f)
-        return ROOST_ERR_USAGE;
-    st = sc->store;
-    if (key.len > GDBM_ENTRY_MAX || value.len > GDBM_ENTRY_MAX - key.len)
-        return op == ROOST_STORE_GDBM_LOG_PUT ? ROOST_ERR_STORE_TOO_BIG : ROOST_ERR_KEY_NOT_FOUND;
-
-    for (int retry = 0;; retry++) {
-        err = prepare(st, f, 1);
-        if (err != ROOST_OK)
-            return err;
-        ex = gdbm_exists(f->dbf, slice_datum(key));
-        if (ex || gdbm_last_errno(f->dbf) == GDBM_NO_ERROR
-            || gdbm_last_errno(f->dbf) == GDBM_ITEM_NOT_FOUND)
-            break;
-        err = op_failed(st, f, "gdbm_exists", retry);
-        if (err != ROOST_OK)
-            return err;
-    }
-    if (op == ROOST_STORE_GDBM_LOG_PUT && (flags & ROOST_STORE_INSERT) && ex)
-        return ROOST_ERR_STORE_EXISTS;
-    if (op == ROOST_STORE_GDBM_LOG_DEL && !ex)
-        return ROOST_ERR_KEY_NOT_FOUND;
-
-    /* 1. Log. Nothing counts until the commit below, so a failure or a
-     * death here leaves the store as it was. */
+    /* 1. Log: one record for all ops. Nothing counts until the commit
+     * below, so a failure or a death here leaves the store as it was. */
     uint64_t seq = PG_GET(f, gen) + 1, off = PG_GET(f, log_end), end = 0;
-    if (roost_store_gdbm_log_append(f->log_fd, off, seq, op, key, value, &end) < 0) {
+    if (roost_store_gdbm_log_append(f->log_fd, off, seq, ops, n, &end) < 0) {
         roost_log(ROOST_LOG_ERROR, "store", "cannot append to '%s': %s", f->log_path,
                   strerror(errno));
         return ROOST_ERR_STORE_IO;
     }
-    if (stop == ROOST_STORE_GDBM_TEST_STOP_AFTER_LOG)
+    if (stop->at == ROOST_STORE_GDBM_TEST_STOP_AFTER_LOG)
         return ROOST_OK;
+    if (stop->at == ROOST_STORE_GDBM_TEST_STOP_TORN_LOG) {
+        /* As if the writer died inside pwritev: only a prefix got there. */
+        if (ftruncate(f->log_fd, (off_t)(off + (end - off) / 2)) < 0)
+            return ROOST_ERR_STORE_IO;
+        return ROOST_OK;
+    }
 
     /* 2. Commit. The order matters to a SIGKILL between any two stores:
      * the pending fields are scratch until gen moves; dirty comes before
      * gen so that a committed write is always seen by a repair; gen = seq
-     * is the commit point (repair() re-applies the pending record exactly
-     * when gen == its seq); log end and last record follow, and repair()
+     * is the commit point (a repair re-applies the pending record exactly
+     * when gen == its seq); log end and last record follow, and a repair
      * sets them from the pending fields if we die before them. */
     PG_SET(f, pending_off, off);
     PG_SET(f, pending_end, end);
     PG_SET(f, dirty, st->pid);
+    if (stop->at == ROOST_STORE_GDBM_TEST_STOP_BEFORE_GEN)
+        return ROOST_OK;
     PG_SET(f, gen, seq);
     PG_SET(f, last_rec, off);
     PG_SET(f, log_end, end);
-    if (stop == ROOST_STORE_GDBM_TEST_STOP_AFTER_COMMIT)
+    if (stop->at == ROOST_STORE_GDBM_TEST_STOP_AFTER_COMMIT)
         return ROOST_OK;
 
-    /* 3. Apply. */
-    int rc = op == ROOST_STORE_GDBM_LOG_PUT
-                 ? gdbm_store(f->dbf, slice_datum(key), slice_datum(value), GDBM_REPLACE)
-                 : gdbm_delete(f->dbf, slice_datum(key));
+    /* 3. Apply, op after op. A death anywhere in here leaves dirty set and
+     * the next scope redoes the whole record (store_gdbm_apply_ops() is
+     * idempotent), so the write is all there after a crash, never a part. */
+    const char *what = "gdbm_store";
+    size_t upto = n;
+    if (stop->at == ROOST_STORE_GDBM_TEST_STOP_MID_APPLY && stop->done < n)
+        upto = stop->done;
+    int rc = store_gdbm_apply_ops(f->dbf, ops, upto, &what);
+    if (rc == 0 && stop->at == ROOST_STORE_GDBM_TEST_STOP_MID_APPLY)
+        return ROOST_OK;
     if (rc != 0) {
         /* The write is committed: a repair re-applies it, and then it
          * stands; if the repair fails, dirty stays set for the next scope. */
         char why[192];
-        snprintf(why, sizeof(why), "%s failed: %s",
-                 op == ROOST_STORE_GDBM_LOG_PUT ? "gdbm_store" : "gdbm_delete",
-                 gdbm_db_strerror(f->dbf));
-        err = repair(st, f, why);
+        snprintf(why, sizeof(why), "%s failed: %s", what, gdbm_db_strerror(f->dbf));
+        enum roost_err err = store_gdbm_repair(st, f, why);
         if (err != ROOST_OK)
             return err;
     } else {
@@ -1473,28 +959,115 @@ static enum roost_err write_op(struct roost_store_scope *sc, int op, struct roos
         f->dbf_gen = seq;
         PG_SET(f, dirty, 0);
     }
-    if (existed)
-        *existed = ex;
-    uint64_t log_end = PG_GET(f, log_end);
-    if (log_end > ckpt_threshold(f) && log_end >= f->ckpt_retry_at
-        && checkpoint(st, f) != ROOST_OK) {
-        /* Logged already. The log keeps every write meanwhile; do not
-         * copy the whole file again on every write while, say, the disk
-         * is full: retry after another CKPT_LOG_MIN of log. */
-        f->ckpt_retry_at = log_end + CKPT_LOG_MIN;
-    }
+    store_gdbm_checkpoint_if_due(st, f);
     return ROOST_OK;
+}
+
+/* Gets a writer handle and writes ops[0..n) (lock held, ops checked). With
+ * one_key, ops[0] is a put or delete of store.h's roost_store_put() and
+ * roost_store_delete(): the key's existence decides INSERT, existed and a
+ * delete's KEY_NOT_FOUND before anything is written. */
+static enum roost_err write_ops(struct roost_store *st, struct gfile *f,
+                                const struct roost_store_op *ops, size_t n, int one_key,
+                                int flags, int *existed, const struct write_stop *stop)
+{
+    enum roost_err err;
+    int ex = 0;
+
+    for (int retry = 0;; retry++) {
+        err = prepare(st, f, 1);
+        if (err != ROOST_OK)
+            return err;
+        if (!one_key)
+            break;
+        ex = gdbm_exists(f->dbf, slice_datum(ops[0].key));
+        if (ex || gdbm_last_errno(f->dbf) == GDBM_NO_ERROR
+            || gdbm_last_errno(f->dbf) == GDBM_ITEM_NOT_FOUND)
+            break;
+        err = op_failed(st, f, "gdbm_exists", retry);
+        if (err != ROOST_OK)
+            return err;
+    }
+    if (one_key && ops[0].kind == ROOST_STORE_OP_PUT && (flags & ROOST_STORE_INSERT) && ex)
+        return ROOST_ERR_STORE_EXISTS;
+    if (one_key && ops[0].kind == ROOST_STORE_OP_DELETE && !ex)
+        return ROOST_ERR_KEY_NOT_FOUND;
+    err = write_logged(st, f, ops, n, stop);
+    if (err == ROOST_OK && existed)
+        *existed = ex;
+    return err;
+}
+
+/* roost_store_put() and roost_store_delete(): an apply of one op, plus the
+ * existence checks above. Their size limit is GDBM's, not the apply's. */
+static enum roost_err write_one(struct roost_store_scope *sc, enum roost_store_op_kind kind,
+                                struct roost_slice key, struct roost_slice value, int flags,
+                                int *existed, const struct write_stop *stop)
+{
+    struct gfile *f = scope_file(sc);
+    if (!f)
+        return ROOST_ERR_USAGE;
+    if (kind == ROOST_STORE_OP_DELETE)
+        value = ROOST_SLICE_NULL;
+    if (key.len > GDBM_ENTRY_MAX || value.len > GDBM_ENTRY_MAX - key.len)
+        return kind == ROOST_STORE_OP_PUT ? ROOST_ERR_STORE_TOO_BIG : ROOST_ERR_KEY_NOT_FOUND;
+    struct roost_store_op op = { kind, key, value };
+    return write_ops(sc->store, f, &op, 1, 1, flags, existed, stop);
 }
 
 enum roost_err roost_store_put(struct roost_store_scope *sc, struct roost_slice key,
                                struct roost_slice value, int flags, int *existed)
 {
-    return write_op(sc, ROOST_STORE_GDBM_LOG_PUT, key, value, flags, existed, 0);
+    return write_one(sc, ROOST_STORE_OP_PUT, key, value, flags, existed, &no_stop);
 }
 
 enum roost_err roost_store_delete(struct roost_store_scope *sc, struct roost_slice key)
 {
-    return write_op(sc, ROOST_STORE_GDBM_LOG_DEL, key, ROOST_SLICE_NULL, 0, NULL, 0);
+    return write_one(sc, ROOST_STORE_OP_DELETE, key, ROOST_SLICE_NULL, 0, NULL, &no_stop);
+}
+
+/* The limits of store.h's roost_store_apply(): USAGE for malformed ops,
+ * STORE_TOO_BIG past ROOST_STORE_APPLY_MAX ops or ROOST_STORE_APPLY_BYTES
+ * of keys and values (which also keeps every entry far below GDBM's int
+ * sizes and the log's 32-bit lengths). */
+static enum roost_err check_ops(const struct roost_store_op *ops, size_t n)
+{
+    if (n > 0 && !ops)
+        return ROOST_ERR_USAGE;
+    if (n > ROOST_STORE_APPLY_MAX)
+        return ROOST_ERR_STORE_TOO_BIG;
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct roost_store_op *op = &ops[i];
+        int put = op->kind == ROOST_STORE_OP_PUT;
+        if ((!put && op->kind != ROOST_STORE_OP_DELETE) || (!op->key.ptr && op->key.len)
+            || (put && !op->value.ptr && op->value.len))
+            return ROOST_ERR_USAGE;
+        size_t vlen = put ? op->value.len : 0;
+        if (op->key.len > ROOST_STORE_APPLY_BYTES - bytes
+            || vlen > ROOST_STORE_APPLY_BYTES - bytes - op->key.len)
+            return ROOST_ERR_STORE_TOO_BIG;
+        bytes += op->key.len + vlen;
+    }
+    return ROOST_OK;
+}
+
+static enum roost_err apply_stop(struct roost_store_scope *sc, const struct roost_store_op *ops,
+                                 size_t n, const struct write_stop *stop)
+{
+    struct gfile *f = scope_file(sc);
+    if (!f)
+        return ROOST_ERR_USAGE;
+    enum roost_err err = check_ops(ops, n);
+    if (err != ROOST_OK || n == 0)
+        return err;
+    return write_ops(sc->store, f, ops, n, 0, 0, NULL, stop);
+}
+
+enum roost_err roost_store_apply(struct roost_store_scope *sc, const struct roost_store_op *ops,
+                                 size_t n)
+{
+    return apply_stop(sc, ops, n, &no_stop);
 }
 
 static int has_prefix(datum k, struct roost_slice prefix)
@@ -1578,10 +1151,10 @@ enum roost_err roost_store_compact(struct roost_store_scope *sc)
     if (gdbm_reorganize(f->dbf) != 0) {
         roost_log(ROOST_LOG_ERROR, "store", "cannot compact '%s': %s", f->db_path,
                   gdbm_db_strerror(f->dbf));
-        drop_handle(st, f);
+        store_gdbm_drop_handle(st, f);
         return ROOST_ERR_STORE_IO;
     }
-    keep_cloexec(f->dbf);
+    store_gdbm_keep_cloexec(f->dbf);
     f->dbf_gen = gen;
     st->stats.compactions++;
     uint64_t after = fstat(gdbm_fdesc(f->dbf), &sb) == 0 ? (uint64_t)sb.st_size : 0;
@@ -1589,7 +1162,7 @@ enum roost_err roost_store_compact(struct roost_store_scope *sc)
     /* The checkpoint is a byte copy of the old file: replace it, or a
      * rebuild would start from the bloated layout (the contents are the
      * same, so a failure here loses nothing). */
-    (void)checkpoint(st, f);
+    (void)store_gdbm_checkpoint(st, f);
     roost_log(ROOST_LOG_INFO, "store", "compacted '%s': %llu -> %llu bytes, %.1f ms", f->db_path,
               (unsigned long long)before, (unsigned long long)after, ms_since(t0));
     return ROOST_OK;
@@ -1624,7 +1197,7 @@ enum roost_err roost_store_flush(struct roost_store *st)
             continue;
         }
         if (PG_GET(f, dirty))
-            (void)repair_dirty(st, f);
+            (void)store_gdbm_repair_dirty(st, f);
         int rc;
         if (f->dbf && f->dbf_writer && f->dbf_gen == PG_GET(f, gen))
             rc = gdbm_sync(f->dbf);
@@ -1671,6 +1244,27 @@ enum roost_err roost_store_gdbm_get_info(struct roost_store_scope *sc,
     return ROOST_OK;
 }
 
+enum roost_err roost_store_part_stats(struct roost_store_scope *sc,
+                                      struct roost_store_part_stats *out)
+{
+    struct gfile *f = scope_file(sc);
+    struct stat sb;
+    if (!f || !out)
+        return ROOST_ERR_USAGE;
+    memset(out, 0, sizeof(*out));
+    snprintf(out->name, sizeof(out->name), "%s", f->base);
+    if (stat(f->db_path, &sb) < 0) {
+        roost_log(ROOST_LOG_ERROR, "store", "cannot stat '%s': %s", f->db_path, strerror(errno));
+        return ROOST_ERR_STORE_IO;
+    }
+    out->file_bytes = (uint64_t)sb.st_size;
+    out->log_bytes = PG_GET(f, log_end);
+    out->generation = PG_GET(f, gen);
+    out->repairs = PG_GET(f, repairs);
+    out->rebuilds = PG_GET(f, rebuilds);
+    return ROOST_OK;
+}
+
 const char *roost_store_gdbm_path(const struct roost_store *st, enum roost_store_area area,
                                   int index)
 {
@@ -1692,5 +1286,15 @@ enum roost_err roost_store_gdbm_test_put_partial(struct roost_store_scope *sc,
                                                  struct roost_slice value,
                                                  enum roost_store_gdbm_test_stop stop)
 {
-    return write_op(sc, ROOST_STORE_GDBM_LOG_PUT, key, value, 0, NULL, (int)stop);
+    struct write_stop ws = { (int)stop, 0 };
+    return write_one(sc, ROOST_STORE_OP_PUT, key, value, 0, NULL, &ws);
+}
+
+enum roost_err roost_store_gdbm_test_apply_partial(struct roost_store_scope *sc,
+                                                   const struct roost_store_op *ops, size_t n,
+                                                   enum roost_store_gdbm_test_stop stop,
+                                                   size_t done)
+{
+    struct write_stop ws = { (int)stop, done };
+    return apply_stop(sc, ops, n, &ws);
 }

@@ -13,6 +13,7 @@
 #ifndef ROOST_STORE_GDBM_H
 #define ROOST_STORE_GDBM_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -61,18 +62,34 @@ const char *roost_store_gdbm_path(const struct roost_store *st, enum roost_store
  * process pid; the next scope on it repairs it. */
 enum roost_err roost_store_gdbm_test_mark_dirty(struct roost_store_scope *sc, pid_t pid);
 
-/* Runs a put like roost_store_put() but stops where a SIGKILL could:
- *   AFTER_LOG: the record is in the log but not committed (the page is
- *     untouched): the put must vanish;
+/* Runs a write like roost_store_apply() (or, for put_partial, a put of one
+ * key) but stops where a SIGKILL could:
+ *   AFTER_LOG: the whole record is in the log but not committed (the page is
+ *     untouched): the write must vanish;
+ *   TORN_LOG: only the first half of the record reached the log (it is cut
+ *     there), nothing committed: the write must vanish;
+ *   BEFORE_GEN: the record is logged and the page marks it pending and the
+ *     file dirty, but the generation (the commit point) did not move: the
+ *     next scope repairs the file and the write must vanish;
  *   AFTER_COMMIT: the record is committed and the file marked dirty, but
- *     GDBM was not called: the next scope must redo the put. */
+ *     GDBM was not called: the next scope must redo the whole write;
+ *   MID_APPLY: committed, and the first `done` ops (of n) went through GDBM:
+ *     the next scope must redo the whole write.
+ * Returns OK once stopped there (the scope stays usable only for ending it). */
 enum roost_store_gdbm_test_stop {
     ROOST_STORE_GDBM_TEST_STOP_AFTER_LOG = 1,
     ROOST_STORE_GDBM_TEST_STOP_AFTER_COMMIT = 2,
+    ROOST_STORE_GDBM_TEST_STOP_TORN_LOG = 3,
+    ROOST_STORE_GDBM_TEST_STOP_BEFORE_GEN = 4,
+    ROOST_STORE_GDBM_TEST_STOP_MID_APPLY = 5,
 };
 enum roost_err roost_store_gdbm_test_put_partial(struct roost_store_scope *sc,
                                                  struct roost_slice key,
                                                  struct roost_slice value,
                                                  enum roost_store_gdbm_test_stop stop);
+enum roost_err roost_store_gdbm_test_apply_partial(struct roost_store_scope *sc,
+                                                   const struct roost_store_op *ops, size_t n,
+                                                   enum roost_store_gdbm_test_stop stop,
+                                                   size_t done);
 
 #endif

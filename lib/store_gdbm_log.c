@@ -2,12 +2,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "store.h"
 #include "store_gdbm_log.h"
 
 #define FNV64_OFFSET 0xcbf29ce484222325ull
@@ -53,13 +56,24 @@ uint64_t roost_store_gdbm_log_sum(uint64_t seed, const void *data, size_t len)
 void roost_store_gdbm_log_rec_release(struct roost_store_gdbm_log_rec *rec)
 {
     roost_buf_release(&rec->buf);
-    rec->key = ROOST_SLICE_NULL;
-    rec->value = ROOST_SLICE_NULL;
+    free(rec->ops);
+    rec->ops = NULL;
+    rec->ops_alloc = 0;
+    rec->n = 0;
 }
 
-uint64_t roost_store_gdbm_log_rec_size(size_t key_len, size_t value_len)
+/* A delete is logged without a value, whatever its value slice holds. */
+static size_t logged_value_len(const struct roost_store_op *op)
 {
-    return ROOST_STORE_GDBM_LOG_HEADER + (uint64_t)key_len + (uint64_t)value_len;
+    return op->kind == ROOST_STORE_OP_PUT ? op->value.len : 0;
+}
+
+uint64_t roost_store_gdbm_log_rec_size(const struct roost_store_op *ops, size_t n)
+{
+    uint64_t size = ROOST_STORE_GDBM_LOG_HEADER + (uint64_t)n * ROOST_STORE_GDBM_LOG_ENTRY;
+    for (size_t i = 0; i < n; i++)
+        size += (uint64_t)ops[i].key.len + logged_value_len(&ops[i]);
+    return size;
 }
 
 static void put_u32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
@@ -67,40 +81,32 @@ static void put_u64(unsigned char *p, uint64_t v) { memcpy(p, &v, 8); }
 static uint32_t get_u32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static uint64_t get_u64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
-/* The checksum chains the header (without its own sum field), the key and
- * the value, each hashed with the previous result as seed. */
-static uint64_t record_sum(const unsigned char *hdr, struct roost_slice key,
-                           struct roost_slice value)
+/* The checksum chains the header (without its own sum field), the op table
+ * and every key and value, each hashed with the previous result as seed:
+ * the writer has them in separate places, the reader in one buffer. */
+static uint64_t record_sum(const unsigned char *hdr, const unsigned char *table,
+                           const struct roost_store_op *ops, size_t n)
 {
     uint64_t h = roost_store_gdbm_log_sum(0, hdr, 24);
-    h = roost_store_gdbm_log_sum(h, key.ptr, key.len);
-    return roost_store_gdbm_log_sum(h, value.ptr, value.len);
+    h = roost_store_gdbm_log_sum(h, table, n * ROOST_STORE_GDBM_LOG_ENTRY);
+    for (size_t i = 0; i < n; i++) {
+        size_t vlen = logged_value_len(&ops[i]);
+        h = roost_store_gdbm_log_sum(h, ops[i].key.ptr, ops[i].key.len);
+        h = roost_store_gdbm_log_sum(h, vlen ? ops[i].value.ptr : NULL, vlen);
+    }
+    return h;
 }
 
-int roost_store_gdbm_log_append(int fd, uint64_t off, uint64_t seq, int op,
-                                struct roost_slice key, struct roost_slice value,
-                                uint64_t *end)
-{
-    unsigned char hdr[ROOST_STORE_GDBM_LOG_HEADER] = { 0 };
-    if (key.len > UINT32_MAX || value.len > UINT32_MAX) {
-        errno = EFBIG;
-        return -1;
-    }
-    put_u32(hdr, ROOST_STORE_GDBM_LOG_MAGIC);
-    hdr[4] = (unsigned char)op;
-    put_u64(hdr + 8, seq);
-    put_u32(hdr + 16, (uint32_t)key.len);
-    put_u32(hdr + 20, (uint32_t)value.len);
-    put_u64(hdr + 24, record_sum(hdr, key, value));
+/* Linux refuses more than UIO_MAXIOV (1024) vectors per call. */
+#ifdef IOV_MAX
+#define LOG_IOV_MAX IOV_MAX
+#else
+#define LOG_IOV_MAX 1024
+#endif
 
-    /* One pwritev per record: the common case is a single system call. */
-    struct iovec iov[3] = {
-        { hdr, sizeof(hdr) },
-        { (void *)key.ptr, key.len },
-        { (void *)value.ptr, value.len },
-    };
-    struct iovec *v = iov;
-    int nv = 3;
+/* Writes every vector at off; 0 with *end past them, or -1 (errno). */
+static int pwritev_all(int fd, struct iovec *v, int nv, uint64_t off, uint64_t *end)
+{
     uint64_t pos = off;
     while (nv > 0) {
         if (v->iov_len == 0) {
@@ -108,7 +114,7 @@ int roost_store_gdbm_log_append(int fd, uint64_t off, uint64_t seq, int op,
             nv--;
             continue;
         }
-        ssize_t n = pwritev(fd, v, nv, (off_t)pos);
+        ssize_t n = pwritev(fd, v, nv < LOG_IOV_MAX ? nv : LOG_IOV_MAX, (off_t)pos);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -132,6 +138,70 @@ int roost_store_gdbm_log_append(int fd, uint64_t off, uint64_t seq, int op,
     }
     *end = pos;
     return 0;
+}
+
+/* Ops a record carries without allocating: a put, a delete, small batches. */
+#define SMALL_OPS 8
+
+int roost_store_gdbm_log_append(int fd, uint64_t off, uint64_t seq,
+                                const struct roost_store_op *ops, size_t n, uint64_t *end)
+{
+    unsigned char small_head[ROOST_STORE_GDBM_LOG_HEADER + SMALL_OPS * ROOST_STORE_GDBM_LOG_ENTRY];
+    struct iovec small_iov[1 + 2 * SMALL_OPS];
+    unsigned char *head = small_head;
+    struct iovec *iov = small_iov;
+    int rc = -1, nv = 1;
+
+    if (n == 0 || n > ROOST_STORE_APPLY_MAX || !ops) {
+        errno = EINVAL;
+        return -1;
+    }
+    size_t table_len = n * ROOST_STORE_GDBM_LOG_ENTRY;
+    size_t head_len = ROOST_STORE_GDBM_LOG_HEADER + table_len;
+    if (n > SMALL_OPS) {
+        head = roost_xmalloc(head_len);
+        iov = roost_xmalloc((1 + 2 * n) * sizeof(*iov));
+    }
+    memset(head, 0, head_len);
+    unsigned char *table = head + ROOST_STORE_GDBM_LOG_HEADER;
+    uint64_t body = table_len;
+    for (size_t i = 0; i < n; i++) {
+        const struct roost_store_op *op = &ops[i];
+        unsigned char *e = table + i * ROOST_STORE_GDBM_LOG_ENTRY;
+        size_t vlen = logged_value_len(op);
+        if (op->kind != ROOST_STORE_OP_PUT && op->kind != ROOST_STORE_OP_DELETE) {
+            errno = EINVAL;
+            goto out;
+        }
+        if (op->key.len > UINT32_MAX || vlen > UINT32_MAX) {
+            errno = EFBIG;
+            goto out;
+        }
+        e[0] = op->kind == ROOST_STORE_OP_PUT ? ROOST_STORE_GDBM_LOG_PUT : ROOST_STORE_GDBM_LOG_DEL;
+        put_u32(e + 4, (uint32_t)op->key.len);
+        put_u32(e + 8, (uint32_t)vlen);
+        body += op->key.len + vlen;
+        if (op->key.len)
+            iov[nv++] = (struct iovec){ (void *)op->key.ptr, op->key.len };
+        if (vlen)
+            iov[nv++] = (struct iovec){ (void *)op->value.ptr, vlen };
+    }
+    put_u32(head, ROOST_STORE_GDBM_LOG_MAGIC);
+    put_u32(head + 4, (uint32_t)n);
+    put_u64(head + 8, seq);
+    put_u64(head + 16, body);
+    put_u64(head + 24, record_sum(head, table, ops, n));
+    iov[0] = (struct iovec){ head, head_len };
+    /* One pwritev per record: the common case is a single system call. */
+    rc = pwritev_all(fd, iov, nv, off, end);
+out:
+    if (head != small_head) {
+        int saved = errno;
+        free(head);
+        free(iov);
+        errno = saved;
+    }
+    return rc;
 }
 
 /* Reads exactly n bytes; returns 1, 0 at end of file, -1 on error. */
@@ -158,22 +228,21 @@ int roost_store_gdbm_log_read(int fd, uint64_t off, uint64_t limit,
                               struct roost_store_gdbm_log_rec *rec)
 {
     unsigned char hdr[ROOST_STORE_GDBM_LOG_HEADER];
+    rec->n = 0;
     if (off > limit || limit - off < ROOST_STORE_GDBM_LOG_HEADER)
         return 0;
     int r = pread_all(fd, hdr, sizeof(hdr), off);
     if (r <= 0)
         return r;
-    uint32_t klen = get_u32(hdr + 16), vlen = get_u32(hdr + 20);
-    int op = hdr[4];
-    if (get_u32(hdr) != ROOST_STORE_GDBM_LOG_MAGIC
-        || (op != ROOST_STORE_GDBM_LOG_PUT && op != ROOST_STORE_GDBM_LOG_DEL)
-        || hdr[5] || hdr[6] || hdr[7]
-        || (op == ROOST_STORE_GDBM_LOG_DEL && vlen != 0))
-        return 0;
-    uint64_t body = (uint64_t)klen + vlen;
-    if (body > limit - off - ROOST_STORE_GDBM_LOG_HEADER)
+    uint32_t count = get_u32(hdr + 4);
+    uint64_t body = get_u64(hdr + 16);
+    if (get_u32(hdr) != ROOST_STORE_GDBM_LOG_MAGIC || count == 0
+        || count > ROOST_STORE_APPLY_MAX
+        || body > limit - off - ROOST_STORE_GDBM_LOG_HEADER
+        || body < (uint64_t)count * ROOST_STORE_GDBM_LOG_ENTRY)
         return 0;
 
+    /* body is bounded by the log's real size (limit is the page's log end). */
     roost_buf_reset(&rec->buf);
     roost_buf_grow(&rec->buf, (size_t)body);
     r = pread_all(fd, rec->buf.ptr, (size_t)body, off + ROOST_STORE_GDBM_LOG_HEADER);
@@ -181,12 +250,32 @@ int roost_store_gdbm_log_read(int fd, uint64_t off, uint64_t limit,
         return r;
     rec->buf.len = (size_t)body;
     rec->buf.ptr[body] = '\0';
-    rec->key = roost_slice_make(rec->buf.ptr, klen);
-    rec->value = roost_slice_make(rec->buf.ptr + klen, vlen);
-    if (record_sum(hdr, rec->key, rec->value) != get_u64(hdr + 24))
+    if (rec->ops_alloc < count) {
+        rec->ops = roost_xrealloc(rec->ops, count * sizeof(*rec->ops));
+        rec->ops_alloc = count;
+    }
+
+    const unsigned char *table = (const unsigned char *)rec->buf.ptr;
+    uint64_t pos = (uint64_t)count * ROOST_STORE_GDBM_LOG_ENTRY;
+    for (uint32_t i = 0; i < count; i++) {
+        const unsigned char *e = table + (size_t)i * ROOST_STORE_GDBM_LOG_ENTRY;
+        uint32_t klen = get_u32(e + 4), vlen = get_u32(e + 8);
+        struct roost_store_op *op = &rec->ops[i];
+        if ((e[0] != ROOST_STORE_GDBM_LOG_PUT && e[0] != ROOST_STORE_GDBM_LOG_DEL)
+            || e[1] || e[2] || e[3] || (e[0] == ROOST_STORE_GDBM_LOG_DEL && vlen != 0)
+            || klen > body - pos || vlen > body - pos - klen)
+            return 0;
+        op->kind = e[0] == ROOST_STORE_GDBM_LOG_PUT ? ROOST_STORE_OP_PUT : ROOST_STORE_OP_DELETE;
+        op->key = roost_slice_make(rec->buf.ptr + pos, klen);
+        pos += klen;
+        op->value = op->kind == ROOST_STORE_OP_PUT ? roost_slice_make(rec->buf.ptr + pos, vlen)
+                                                   : ROOST_SLICE_NULL;
+        pos += vlen;
+    }
+    if (pos != body || record_sum(hdr, table, rec->ops, count) != get_u64(hdr + 24))
         return 0;
     rec->seq = get_u64(hdr + 8);
-    rec->op = op;
+    rec->n = count;
     rec->off = off;
     rec->end = off + ROOST_STORE_GDBM_LOG_HEADER + body;
     return 1;

@@ -1243,6 +1243,14 @@ int harness_fcgi_request(const char *socket_path, const char *method, const char
                          const char *const *headers, const void *body, size_t body_len,
                          struct harness_response *resp)
 {
+    return harness_fcgi_request_params(socket_path, method, target, headers, NULL, body,
+                                       body_len, resp);
+}
+
+int harness_fcgi_request_params(const char *socket_path, const char *method, const char *target,
+                                const char *const *headers, const char *const *params_extra,
+                                const void *body, size_t body_len, struct harness_response *resp)
+{
     harness_response_reset(resp);
     snprintf(resp->what, sizeof(resp->what), "%s %.120s (FastCGI %s)", method, target,
              strrchr(socket_path, '/') ? strrchr(socket_path, '/') + 1 : socket_path);
@@ -1317,6 +1325,15 @@ int harness_fcgi_request(const char *socket_path, const char *method, const char
             }
         }
         fcgi_param_str(&params, tmp.ptr, value);
+    }
+    /* What a lighttpd module would add (mod_auth: REMOTE_USER, AUTH_TYPE). */
+    for (const char *const *p = params_extra; p && *p; p++) {
+        const char *eq = strchr(*p, '=');
+        if (!eq)
+            continue;
+        roost_buf_reset(&tmp);
+        roost_buf_append(&tmp, *p, (size_t)(eq - *p));
+        fcgi_param_str(&params, tmp.ptr, eq + 1);
     }
 
     unsigned char begin[8] = { 0, FCGI_RESPONDER, 0, 0, 0, 0, 0, 0 };

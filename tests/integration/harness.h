@@ -209,6 +209,13 @@ int harness_fcgi_request(const char *socket_path, const char *method, const char
                          const char *const *headers, const void *body, size_t body_len,
                          struct harness_response *resp);
 
+/* As harness_fcgi_request, plus CGI parameters a lighttpd module would
+ * add (NULL-terminated "NAME=value", e.g. "REMOTE_USER=alice" as mod_auth
+ * sets it), sent after the standard ones. params NULL: none. */
+int harness_fcgi_request_params(const char *socket_path, const char *method, const char *target,
+                                const char *const *headers, const char *const *params,
+                                const void *body, size_t body_len, struct harness_response *resp);
+
 /* ------------------------------------------------------------------ */
 /* Assertions (cmocka; include <cmocka.h> first). On failure they print  */
 /* the request, the status, the headers and the start of the body.      */

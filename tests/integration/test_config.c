@@ -44,7 +44,8 @@ static const char *lighttpd;
 /* Every setting the worker reads (settings.c); later settings join as they are built. */
 static const char *const design_settings[] = {
     "ROOST_STORE_DIR", "ROOST_DEFAULT_INSTANCE", "ROOST_AUTO_CREATE", "ROOST_MAX_VALUE_BYTES",
-    "ROOST_MAX_BATCH_KEYS", "ROOST_MODE", "ROOST_LOG_LEVEL", NULL,
+    "ROOST_MAX_BATCH_KEYS", "ROOST_MODE", "ROOST_LOG_LEVEL", "ROOST_ADMIN_TOKEN",
+    "ROOST_ADMIN_USERS", NULL,
 };
 
 /* Per-test server, stopped by the teardown even when the test fails. */

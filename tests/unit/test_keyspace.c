@@ -11,6 +11,9 @@
  *                   none of another instance's ("a" vs "ab")      spec "Data Isolation"
  *   meta keys       "instance:{id}", "instance_config:{id}" and   keyspace.h META layout;
  *                   the instance-key decoder                      instance-lookup.md key format
+ *   usage keys      0x02 LEN ID layout, decode round trip and     keyspace.h usage record
+ *                   refusals, never a data key nor under any      (issue 5 part 1 usage figures)
+ *                   instance's data prefix
  */
 #include "config.h"
 
@@ -423,6 +426,101 @@ static void test_keyspace__instance_key_decode(void **state)
     assert_int_equal(roost_keyspace_instance_key_decode(roost_slice_cstr("instance:"), &id), -1);
 }
 
+/* ---- usage keys ---------------------------------------------------------- */
+
+static void test_keyspace__usage_key_layout(void **state)
+{
+    (void)state;
+    /* keyspace.h: "0x02 LEN ID (the tag keeps it apart from every data key)" */
+    struct roost_buf out = ROOST_BUF_INIT;
+    roost_buf_append_str(&out, "stale contents");
+    roost_keyspace_usage_key(&out, roost_slice_cstr("abc"));
+    assert_int_equal(out.len, 2 + 3);
+    assert_memory_equal(out.ptr, "\x02\x03" "abc", 5);          /* replaced, not appended */
+    assert_int_equal(out.ptr[out.len], '\0');
+    assert_int_equal(ROOST_KEYSPACE_USAGE_TAG, 0x02);
+    char id[65];
+    memset(id, 'i', 64);
+    id[64] = '\0';
+    roost_keyspace_usage_key(&out, roost_slice_make(id, 64));
+    assert_int_equal(out.len, 66);
+    assert_int_equal((unsigned char)out.ptr[1], 64);
+    roost_buf_release(&out);
+}
+
+static void test_keyspace__usage_key_decode_round_trip(void **state)
+{
+    (void)state;
+    /* keyspace.h: "Id of a usage key; 0 on success" - a borrowed view */
+    struct roost_buf out = ROOST_BUF_INIT;
+    for (size_t i = 0; i < NIDS; i++) {
+        struct roost_slice id = ROOST_SLICE_NULL;
+        roost_keyspace_usage_key(&out, roost_slice_cstr(tricky_ids[i]));
+        assert_int_equal(roost_keyspace_usage_key_decode(roost_buf_slice(&out), &id), 0);
+        assert_true(roost_slice_eq_cstr(id, tricky_ids[i]));
+        assert_true(id.ptr >= out.ptr && id.ptr + id.len <= out.ptr + out.len);
+    }
+    roost_buf_release(&out);
+}
+
+static void test_keyspace__usage_key_decode_rejects(void **state)
+{
+    (void)state;
+    /* keyspace.h: "-1 if stored is not one" */
+    static const struct {
+        const char *p;
+        size_t len;
+        const char *why;
+    } bad[] = {
+        { "", 0, "empty" },
+        { "\x02", 1, "tag only" },
+        { "\x02\x00", 2, "zero-length id" },
+        { "\x02\x01", 2, "id missing" },
+        { "\x02\x01" "ab", 4, "trailing bytes (a data key would have a key here)" },
+        { "\x02\x03" "ab", 4, "id shorter than its length" },
+        { "\x01\x01" "a", 3, "data tag" },
+        { "\x01\x01" "ak", 4, "a data key" },
+        { "instance:a", 10, "instance record key" },
+        { "\x02\x41" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 67, "id of 65 bytes" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct roost_slice id = ROOST_SLICE_NULL;
+        if (roost_keyspace_usage_key_decode(roost_slice_make(bad[i].p, bad[i].len), &id) != -1)
+            fail_msg("decoded a non-usage key: %s", bad[i].why);
+    }
+}
+
+static void test_keyspace__usage_keys_apart_from_data_keys(void **state)
+{
+    (void)state;
+    /* keyspace.h: "the tag keeps it apart from every data key" - no usage
+     * key is a data key, none starts with any instance's data prefix (a
+     * purge by prefix never removes it by accident), and no data key
+     * decodes as a usage key */
+    size_t n;
+    struct pair_key *p = all_pairs(&n);
+    struct roost_buf u = ROOST_BUF_INIT, prefix = ROOST_BUF_INIT;
+    for (size_t i = 0; i < NIDS; i++) {
+        roost_keyspace_usage_key(&u, roost_slice_cstr(tricky_ids[i]));
+        struct roost_slice id, key;
+        assert_int_equal(roost_keyspace_data_key_decode(roost_buf_slice(&u), &id, &key), -1);
+        assert_int_equal(roost_keyspace_instance_key_decode(roost_buf_slice(&u), &id), -1);
+        for (size_t j = 0; j < NIDS; j++) {
+            roost_keyspace_data_prefix(&prefix, roost_slice_cstr(tricky_ids[j]));
+            assert_false(has_prefix(&u, &prefix));
+        }
+        for (size_t j = 0; j < n; j++)
+            assert_false(roost_slice_eq(roost_buf_slice(&u), roost_buf_slice(&p[j].stored)));
+    }
+    for (size_t j = 0; j < n; j++) {
+        struct roost_slice id;
+        assert_int_equal(roost_keyspace_usage_key_decode(roost_buf_slice(&p[j].stored), &id), -1);
+    }
+    roost_buf_release(&u);
+    roost_buf_release(&prefix);
+    free_pairs(p, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -441,6 +539,10 @@ int main(void)
         cmocka_unit_test(test_keyspace__prefix_a_vs_ab),
         cmocka_unit_test(test_keyspace__instance_and_config_key_format),
         cmocka_unit_test(test_keyspace__instance_key_decode),
+        cmocka_unit_test(test_keyspace__usage_key_layout),
+        cmocka_unit_test(test_keyspace__usage_key_decode_round_trip),
+        cmocka_unit_test(test_keyspace__usage_key_decode_rejects),
+        cmocka_unit_test(test_keyspace__usage_keys_apart_from_data_keys),
     };
     return cmocka_run_group_tests_name("keyspace", tests, NULL, NULL);
 }

@@ -9,6 +9,8 @@
  *   problems    each bad value: one line naming variable and       settings.h "one line each naming the
  *               value, default kept, counted; several counted       variable and the value"
  *   getenv      the production lookup                              settings.h roost_settings_getenv
+ *   admin       token bounds, refused token never echoed, users    issue 5 part 4 "Admin
+ *               list trimming and empty entries, is_admin_user     authentication"; settings.c
  */
 #include "config.h"
 
@@ -73,6 +75,9 @@ static void assert_defaults(const struct roost_settings *s)
     assert_int_equal(s->max_batch_keys, 100);
     assert_string_equal(s->mode, "primary");
     assert_int_equal(s->log_level, ROOST_LOG_WARN);
+    /* issue 5 part 4: the admin API is "off until configured" */
+    assert_null(s->admin_token);
+    assert_null(s->admin_users);
 }
 
 /* One bad value: exactly one problem, one line "ROOST_X='value': reason",
@@ -412,6 +417,213 @@ static void test_settings__getenv_lookup(void **state)
     roost_buf_release(&problems);
 }
 
+/* ---- admin credentials (issue 5 part 4) --------------------------------- */
+
+/* Loads ROOST_ADMIN_TOKEN=token: the problem count; problems gets the lines. */
+static int load_token(struct roost_settings *s, const char *token, struct roost_buf *problems)
+{
+    return load_one(s, "ROOST_ADMIN_TOKEN", token, problems);
+}
+
+static void test_settings__admin_off_by_default(void **state)
+{
+    (void)state;
+    /* issue 5 part 4: "off until configured" */
+    const struct var none[] = { { NULL, NULL } };
+    struct roost_settings s;
+    assert_int_equal(load(&s, none, NULL), 0);
+    assert_null(s.admin_token);
+    assert_null(s.admin_users);
+    assert_int_equal(roost_settings_is_admin_user(&s, "root"), 0);
+    assert_int_equal(roost_settings_is_admin_user(&s, ""), 0);
+    assert_int_equal(roost_settings_is_admin_user(&s, NULL), 0);
+    roost_settings_release(&s);
+    /* empty values are "use the default" (commented out in place) */
+    const struct var empty[] = { { "ROOST_ADMIN_TOKEN", "" }, { "ROOST_ADMIN_USERS", "" }, { NULL, NULL } };
+    struct roost_buf problems = ROOST_BUF_INIT;
+    assert_int_equal(load(&s, empty, &problems), 0);
+    assert_int_equal(problems.len, 0);
+    assert_null(s.admin_token);
+    assert_null(s.admin_users);
+    roost_settings_release(&s);
+    roost_buf_release(&problems);
+}
+
+static void test_settings__admin_token_accepted(void **state)
+{
+    (void)state;
+    /* settings.h: ROOST_ADMIN_TOKEN_MIN 16; settings.c: up to 512 printable
+     * characters without spaces (base64 of random bytes fits) */
+    static const char *const good[] = {
+        "0123456789abcdef",                                      /* exactly 16 */
+        "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~",                     /* printable punctuation */
+        "q3Vx+9/Zk2mLr8TnWp0Ys4HcGj6BfA1e+Qd7Uo5Ni2M=",          /* base64 */
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        struct roost_settings s;
+        expect_accepted(&s, "ROOST_ADMIN_TOKEN", good[i]);
+        assert_non_null(s.admin_token);
+        assert_string_equal(s.admin_token, good[i]);
+        roost_settings_release(&s);
+    }
+    char longest[513];
+    memset(longest, 'T', 512);
+    longest[512] = '\0';
+    struct roost_settings s;
+    expect_accepted(&s, "ROOST_ADMIN_TOKEN", longest);
+    assert_string_equal(s.admin_token, longest);
+    roost_settings_release(&s);
+    assert_int_equal(ROOST_ADMIN_TOKEN_MIN, 16);
+}
+
+static void test_settings__admin_token_refused_and_hidden(void **state)
+{
+    (void)state;
+    /* settings.c: "The value itself is a secret: never echo it into the
+     * log." - a refused token gives one problem line that names the
+     * variable and why, but carries no part of the token */
+    char too_long[514];
+    memset(too_long, 'S', 513);
+    too_long[513] = '\0';
+    const char *const bad[] = {
+        "SecretShort15ch",                       /* 15: one short */
+        "Sec",
+        "Secret With Spaces 123",
+        "SecretWithTab\t1234567",
+        "SecretWithNewline\nroost[1]: forged",
+        "SecretWithDel\x7f" "12345678",
+        "SecretWithBell\x07" "12345678",
+        "SecretNonAscii\xC3\xA9" "12345678",
+        " LeadingSpaceSecret12",
+        "TrailingSpaceSecret12 ",
+        too_long,
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct roost_settings s;
+        struct roost_buf problems = ROOST_BUF_INIT;
+        int n = load_token(&s, bad[i], &problems);
+        if (n != 1)
+            fail_msg("token #%zu: %d problems, want 1", i, n);
+        assert_null(s.admin_token);                             /* admin stays off */
+        if (count_lines(&problems) != 1 || problems.ptr[problems.len - 1] != '\n')
+            fail_msg("token #%zu: report is not one line: \"%s\"", i, problems.ptr);
+        assert_memory_equal(problems.ptr, "ROOST_ADMIN_TOKEN='", 19);
+        assert_non_null(strstr(problems.ptr, "16"));            /* says what is needed */
+        /* no 4-byte piece of the secret appears (the word "Secret" is in
+         * each, so that catches any partial echo) */
+        assert_null(strstr(problems.ptr, "Secret"));
+        assert_null(strstr(problems.ptr, "SSSS"));
+        assert_null(strstr(problems.ptr, "forged"));
+        roost_settings_release(&s);
+        roost_buf_release(&problems);
+    }
+}
+
+static void test_settings__admin_users_list(void **state)
+{
+    (void)state;
+    /* issue 5 part 4: "users named in ROOST_ADMIN_USERS" - comma-separated,
+     * blanks around names trimmed, empty entries skipped */
+    static const struct {
+        const char *value;
+        const char *want[5];
+    } cases[] = {
+        { "alice", { "alice" } },
+        { "alice,bob", { "alice", "bob" } },
+        { " alice , bob\t,\tcarol ", { "alice", "bob", "carol" } },
+        { ",alice,,bob,", { "alice", "bob" } },
+        { "alice, ,bob", { "alice", "bob" } },
+        { "a,b,c,d,e", { "a", "b", "c", "d", "e" } },   /* past the initial capacity of 4 */
+        { "ops team", { "ops team" } },                 /* inner blanks belong to the name */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct roost_settings s;
+        expect_accepted(&s, "ROOST_ADMIN_USERS", cases[i].value);
+        assert_non_null(s.admin_users);
+        size_t n = 0;
+        while (n < 5 && cases[i].want[n]) {
+            if (!s.admin_users[n] || strcmp(s.admin_users[n], cases[i].want[n]) != 0)
+                fail_msg("'%s': user %zu is '%s', want '%s'", cases[i].value, n,
+                         s.admin_users[n] ? s.admin_users[n] : "(end)", cases[i].want[n]);
+            n++;
+        }
+        if (s.admin_users[n])
+            fail_msg("'%s': extra user '%s'", cases[i].value, s.admin_users[n]);
+        roost_settings_release(&s);
+    }
+    /* many users */
+    struct roost_buf many = ROOST_BUF_INIT;
+    for (int i = 0; i < 100; i++)
+        roost_buf_appendf(&many, "%suser%d", i ? "," : "", i);
+    struct roost_settings s;
+    expect_accepted(&s, "ROOST_ADMIN_USERS", many.ptr);
+    assert_string_equal(s.admin_users[99], "user99");
+    assert_null(s.admin_users[100]);
+    assert_int_equal(roost_settings_is_admin_user(&s, "user57"), 1);
+    roost_settings_release(&s);
+    roost_buf_release(&many);
+}
+
+static void test_settings__admin_users_all_empty(void **state)
+{
+    (void)state;
+    /* a list that names nobody is a mistake, not "admin off" */
+    static const char *const bad[] = { ",", " ", " , ,\t", ",,,", "\t" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct roost_settings s;
+        struct roost_buf problems = ROOST_BUF_INIT;
+        assert_int_equal(load_one(&s, "ROOST_ADMIN_USERS", bad[i], &problems), 1);
+        assert_int_equal(count_lines(&problems), 1);
+        assert_memory_equal(problems.ptr, "ROOST_ADMIN_USERS='", 19);
+        assert_null(s.admin_users);
+        roost_settings_release(&s);
+        roost_buf_release(&problems);
+    }
+}
+
+static void test_settings__is_admin_user(void **state)
+{
+    (void)state;
+    /* settings.h: "1 if user is named in ROOST_ADMIN_USERS" - exactly
+     * (REMOTE_USER from mod_auth is compared as it is) */
+    struct roost_settings s;
+    expect_accepted(&s, "ROOST_ADMIN_USERS", " alice ,bob");
+    assert_int_equal(roost_settings_is_admin_user(&s, "alice"), 1);
+    assert_int_equal(roost_settings_is_admin_user(&s, "bob"), 1);
+    assert_int_equal(roost_settings_is_admin_user(&s, "Alice"), 0);
+    assert_int_equal(roost_settings_is_admin_user(&s, " alice"), 0);
+    assert_int_equal(roost_settings_is_admin_user(&s, "alic"), 0);
+    assert_int_equal(roost_settings_is_admin_user(&s, "alicex"), 0);
+    assert_int_equal(roost_settings_is_admin_user(&s, "alice,bob"), 0);
+    assert_int_equal(roost_settings_is_admin_user(&s, "carol"), 0);
+    assert_int_equal(roost_settings_is_admin_user(&s, ""), 0);
+    assert_int_equal(roost_settings_is_admin_user(&s, NULL), 0);
+    roost_settings_release(&s);
+}
+
+static void test_settings__admin_token_and_users_together(void **state)
+{
+    (void)state;
+    /* issue 5 part 4: "and/or" - both at once; a bad token does not stop
+     * the users from loading (every problem is collected, none acted on) */
+    const struct var both[] = { { "ROOST_ADMIN_TOKEN", "abcdefghijklmnopqrstuvwxyz012345" },
+                                { "ROOST_ADMIN_USERS", "ops" }, { NULL, NULL } };
+    struct roost_settings s;
+    assert_int_equal(load(&s, both, NULL), 0);
+    assert_string_equal(s.admin_token, "abcdefghijklmnopqrstuvwxyz012345");
+    assert_int_equal(roost_settings_is_admin_user(&s, "ops"), 1);
+    roost_settings_release(&s);
+    const struct var bad_token[] = { { "ROOST_ADMIN_TOKEN", "short" }, { "ROOST_ADMIN_USERS", "ops" },
+                                     { "ROOST_AUTO_CREATE", "x" }, { NULL, NULL } };
+    struct roost_buf problems = ROOST_BUF_INIT;
+    assert_int_equal(load(&s, bad_token, &problems), 2);
+    assert_null(s.admin_token);
+    assert_int_equal(roost_settings_is_admin_user(&s, "ops"), 1);
+    assert_null(strstr(problems.ptr, "short"));
+    roost_settings_release(&s);
+    roost_buf_release(&problems);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +645,13 @@ int main(void)
         cmocka_unit_test(test_settings__problem_line_stays_one_line),
         cmocka_unit_test(test_settings__several_problems_counted),
         cmocka_unit_test(test_settings__getenv_lookup),
+        cmocka_unit_test(test_settings__admin_off_by_default),
+        cmocka_unit_test(test_settings__admin_token_accepted),
+        cmocka_unit_test(test_settings__admin_token_refused_and_hidden),
+        cmocka_unit_test(test_settings__admin_users_list),
+        cmocka_unit_test(test_settings__admin_users_all_empty),
+        cmocka_unit_test(test_settings__is_admin_user),
+        cmocka_unit_test(test_settings__admin_token_and_users_together),
     };
     return cmocka_run_group_tests_name("settings", tests, NULL, NULL);
 }

@@ -1,0 +1,4 @@
+/* counters.c - being written; see counters.h. */
+#include "config.h"
+
+#include "counters.h"
