@@ -91,6 +91,24 @@ static const struct ctl_command commands[] = {
       "Rewrites each store file without its free space, one at a time under its own\n"
       "lock (requests on the other files go on). Prints each file's size before and\n"
       "after.\n" },
+    { "cache-stats", ctl_cmd_cache_stats, "cache-stats [--reset]",
+      "config-cache hits, misses, stale hits and evictions",
+      "Prints the instance-config cache's counters, shared by every worker of the\n"
+      "store, and the hit ratio.\n"
+      "\n"
+      "  --reset  set the counters to zero after printing them\n" },
+    { "warm", ctl_cmd_warm, "warm ID...",
+      "fetch instance configs into the cache",
+      "Fetches each instance's config from ROOST_CONFIG_SOURCE (read from the\n"
+      "environment, as the workers read it from bin-environment) into the cache.\n"
+      "Exit status 1 if any could not be fetched.\n" },
+    { "invalidate", ctl_cmd_invalidate, "invalidate ID",
+      "drop one instance's cached config",
+      "Removes the cached config of instance ID; the next request fetches it from\n"
+      "the config source. Exit status 1 if none was cached.\n" },
+    { "invalidate-all", ctl_cmd_invalidate_all, "invalidate-all",
+      "drop every cached config",
+      "Removes every cached instance, project and user config.\n" },
     { "flush", ctl_cmd_flush, "flush",
       "force everything written so far to disk (fsync)",
       "Requests are acknowledged once they survive a process crash; flush makes them\n"

@@ -90,7 +90,7 @@ int ctl_finish_stdout(int rc);
 /* A valid instance id, or a usage error printed (returns 0 / -1). */
 int ctl_check_id(const struct ctl_command *cmd, const char *id);
 
-/* The commands (cmd_instances.c, cmd_store.c). */
+/* The commands (cmd_instances.c, cmd_store.c, cmd_cache.c). */
 int ctl_cmd_instances(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv);
 int ctl_cmd_show(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv);
 int ctl_cmd_set_status(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv);
@@ -101,5 +101,11 @@ int ctl_cmd_load(struct ctl *c, const struct ctl_command *cmd, int argc, char **
 int ctl_cmd_check(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv);
 int ctl_cmd_compact(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv);
 int ctl_cmd_flush(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv);
+/* cmd_cache.c */
+#define ROOST_CTL_WARM_MAX 1000   /* ids per warm, like the admin API's */
+int ctl_cmd_cache_stats(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv);
+int ctl_cmd_warm(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv);
+int ctl_cmd_invalidate(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv);
+int ctl_cmd_invalidate_all(struct ctl *c, const struct ctl_command *cmd, int argc, char **argv);
 
 #endif

@@ -15,6 +15,9 @@ void roost_app_init(struct roost_app *app, roost_now_fn now)
     memset(app, 0, sizeof(*app));
     app->now = now;
     roost_buf_init(&app->instance_id);
+    roost_buf_init(&app->project_id);
+    roost_buf_init(&app->request_id);
+    roost_lookup_result_init(&app->lookup);
     roost_buf_init(&app->key);
     roost_buf_init(&app->scratch);
     roost_buf_init(&app->value.raw);
@@ -37,6 +40,15 @@ void roost_app_init(struct roost_app *app, roost_now_fn now)
         roost_log(ROOST_LOG_ERROR, "settings", "refusing to serve: %d bad setting%s", n, n == 1 ? "" : "s");
         app->misconfigured = 1;
     }
+    if (!app->misconfigured && app->settings.config_source) {
+        roost_buf_reset(&problems);
+        if (roost_config_source_open(app->settings.config_source, app->settings.config_timeout_ms,
+                                     &app->source, &problems) != ROOST_OK) {
+            roost_log(ROOST_LOG_ERROR, "settings", "ROOST_CONFIG_SOURCE='%s': %s; refusing to serve",
+                      app->settings.config_source, problems.ptr);
+            app->misconfigured = 1;
+        }
+    }
     roost_buf_release(&problems);
     if (!app->misconfigured)
         (void)roost_app_store(app);
@@ -44,9 +56,14 @@ void roost_app_init(struct roost_app *app, roost_now_fn now)
 
 void roost_app_release(struct roost_app *app)
 {
+    roost_config_source_close(app->source);
+    roost_counters_close(app->counters);
     roost_store_close(app->store);
     roost_settings_release(&app->settings);
     roost_buf_release(&app->instance_id);
+    roost_buf_release(&app->project_id);
+    roost_buf_release(&app->request_id);
+    roost_lookup_result_release(&app->lookup);
     roost_buf_release(&app->key);
     roost_buf_release(&app->scratch);
     roost_kv_value_release(&app->value);
@@ -61,8 +78,14 @@ struct roost_store *roost_app_store(struct roost_app *app)
     if (now < app->store_retry_at)
         return NULL;
     app->store_retry_at = now + 1;
-    if (roost_store_open(app->settings.store_dir, &app->store) != ROOST_OK)
+    if (roost_store_open(app->settings.store_dir, &app->store) != ROOST_OK) {
         app->store = NULL; /* the store module logged why */
+        return NULL;
+    }
+    /* Statistics are optional: without them the cache still works. */
+    if (roost_counters_open(app->settings.store_dir, &app->counters) != ROOST_OK)
+        app->counters = NULL;
+    roost_resolver_init(&app->resolver, app->store, app->source, app->counters, &app->settings, app->now);
     return app->store;
 }
 
@@ -90,35 +113,62 @@ void roost_respond_error(struct roost_request_ctx *ctx, enum roost_err err)
     roost_http_response_error(ctx->resp, err, NULL, NULL);
 }
 
-/* Resolves ctx->instance_id to a record (auto-creating it) and refuses
+/* The user the request acts for: the operator's trusted header when one is
+ * configured (only behind a front that sets it), else lighttpd's
+ * REMOTE_USER (DESIGN.md "Mapping": user context). */
+static struct roost_slice request_user(const struct roost_app *app, const struct roost_http_request *req)
+{
+    if (app->settings.trusted_user_header && req->has_trusted_user && req->trusted_user.len)
+        return roost_buf_slice(&req->trusted_user);
+    return roost_buf_slice(&req->remote_user);
+}
+
+/* Runs the instance lookup (resolver.h: chain, config, access) and refuses
  * instances whose state does not accept requests. 0 when served. */
 static int resolve_instance_or_respond(struct roost_request_ctx *ctx)
 {
     struct roost_app *app = ctx->app;
-    struct roost_store *st = roost_app_store(app);
-    if (!st) {
+    const struct roost_http_request *req = ctx->req;
+    if (!roost_app_store(app)) {
         roost_http_response_error(ctx->resp, ROOST_ERR_STORE_UNAVAILABLE, NULL, NULL);
         return -1;
     }
-    enum roost_err err = roost_registry_resolve(st, ctx->instance_id, app->settings.auto_create,
-                                                app->now(), &app->instance, NULL);
+    int project_given = 0;
+    enum roost_err err = roost_http_project_id(req, &app->project_id, &project_given);
+    if (err) {
+        roost_http_response_error(ctx->resp, err, NULL, NULL);
+        return -1;
+    }
+    struct roost_lookup_context lc = {
+        .instance_id = ctx->instance_given ? roost_buf_slice(&app->instance_id) : ROOST_SLICE_NULL,
+        .project_id = project_given ? roost_buf_slice(&app->project_id) : ROOST_SLICE_NULL,
+        .user_id = request_user(app, req),
+        .request_id = roost_buf_slice(&app->request_id),
+        .allow_default = !(ctx->match.route->flags & ROOST_ROUTE_INSTANCE_REQUIRED),
+    };
+    struct roost_lookup_result *res = &app->lookup;
+    roost_lookup_result_release(res);
+    err = roost_resolver_resolve(&app->resolver, &lc, res);
     if (err) {
         roost_respond_error(ctx, err);
         return -1;
     }
-    err = roost_instance_servable(app->instance.status);
-    if (!err && roost_instance_activity_due(app->instance.last_active, app->now())) {
-        app->touch_pending = 1;
-        memcpy(app->touch_id, app->instance.id, sizeof(app->touch_id));
-    }
+    /* spec "Stale Cache Fallback": the result is marked with its source. */
+    roost_http_response_header(ctx->resp, "X-Config-Source", roost_slice_cstr(roost_config_origin_name(res->origin)));
+    roost_buf_set_str(&app->instance_id, res->instance_id);
+    ctx->instance_id = roost_buf_slice(&app->instance_id);
+    err = roost_instance_servable(res->status);
     if (err) {
         /* DESIGN.md "API rules": each refusal carries instance_id and status. */
         struct json_object *extra = json_object_new_object();
-        json_object_object_add(extra, "instance_id", json_object_new_string(app->instance.id));
-        json_object_object_add(extra, "status",
-                               json_object_new_string(roost_instance_status_name(app->instance.status)));
+        json_object_object_add(extra, "instance_id", json_object_new_string(res->instance_id));
+        json_object_object_add(extra, "status", json_object_new_string(roost_instance_status_name(res->status)));
         roost_http_response_error(ctx->resp, err, NULL, extra);
         return -1;
+    }
+    if (roost_instance_activity_due(res->last_active, app->now())) {
+        app->touch_pending = 1;
+        memcpy(app->touch_id, res->instance_id, sizeof(app->touch_id));
     }
     return 0;
 }
@@ -185,6 +235,9 @@ void roost_app_handle(struct roost_app *app, const struct roost_http_request *re
                       struct roost_http_response *resp)
 {
     struct roost_request_ctx ctx = { .app = app, .req = req, .resp = resp };
+    /* Every response names its request (issue 6, part 4). */
+    roost_http_request_id(req, &app->request_id);
+    roost_http_response_header(resp, "X-Request-ID", roost_buf_slice(&app->request_id));
     if (app->misconfigured) {
         roost_http_response_error(resp, ROOST_ERR_MISCONFIGURED, NULL, NULL);
         return;
@@ -230,14 +283,8 @@ void roost_app_handle(struct roost_app *app, const struct roost_http_request *re
             roost_http_response_error(resp, err, NULL, NULL);
             return;
         }
-        if (!ctx.instance_given) {
-            if (route->flags & ROOST_ROUTE_INSTANCE_REQUIRED) {
-                roost_http_response_error(resp, ROOST_ERR_MISSING_INSTANCE_ID, NULL, NULL);
-                return;
-            }
-            roost_buf_set(&app->instance_id, app->settings.default_instance,
-                          strlen(app->settings.default_instance));
-        }
+        if (!ctx.instance_given && route->id == ROOST_ROUTE_HEALTH)
+            roost_buf_set_str(&app->instance_id, app->settings.default_instance);
         ctx.instance_id = roost_buf_slice(&app->instance_id);
     }
     if (route->flags & ROOST_ROUTE_INSTANCE && resolve_instance_or_respond(&ctx))
@@ -251,5 +298,9 @@ void roost_app_handle(struct roost_app *app, const struct roost_http_request *re
     case ROOST_ROUTE_ADMIN_INSTANCES: roost_handle_admin_instances(&ctx); break;
     case ROOST_ROUTE_ADMIN_INSTANCE: roost_handle_admin_instance(&ctx); break;
     case ROOST_ROUTE_ADMIN_STATS: roost_handle_admin_stats(&ctx); break;
+    case ROOST_ROUTE_ADMIN_CACHE_STATS:
+    case ROOST_ROUTE_ADMIN_CACHE_WARM:
+    case ROOST_ROUTE_ADMIN_CACHE_ENTRIES:
+    case ROOST_ROUTE_ADMIN_CACHE_ENTRY: roost_handle_admin_cache(&ctx); break;
     }
 }

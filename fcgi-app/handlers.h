@@ -15,7 +15,10 @@
 #include "clock.h"
 #include "http.h"
 #include "instance.h"
+#include "config_source.h"
+#include "counters.h"
 #include "kv.h"
+#include "resolver.h"
 #include "router.h"
 #include "settings.h"
 #include "store.h"
@@ -27,9 +30,15 @@ struct roost_app {
     int misconfigured;              /* settings had problems: refuse to serve */
     struct roost_store *store;      /* NULL until it could be opened */
     int64_t store_retry_at;         /* next time to retry opening it */
+    struct roost_counters *counters;        /* with the store */
+    struct roost_config_source *source;     /* NULL: the local registry */
+    struct roost_resolver resolver;         /* set up once the store is open */
     roost_now_fn now;
     /* per-request scratch, reused */
     struct roost_buf instance_id;
+    struct roost_buf project_id;
+    struct roost_buf request_id;
+    struct roost_lookup_result lookup;
     struct roost_buf key;
     struct roost_buf scratch;
     struct roost_kv_value value;
@@ -84,5 +93,6 @@ void roost_handle_cache_key(struct roost_request_ctx *ctx);
 void roost_handle_admin_instances(struct roost_request_ctx *ctx);
 void roost_handle_admin_instance(struct roost_request_ctx *ctx);
 void roost_handle_admin_stats(struct roost_request_ctx *ctx);
+void roost_handle_admin_cache(struct roost_request_ctx *ctx);
 
 #endif

@@ -207,6 +207,16 @@ void roost_handle_admin_instance(struct roost_request_ctx *ctx)
     }
 }
 
+/* instance-lookup.md "Cache Hit Ratio": counted across all workers. */
+static struct json_object *cache_stats_object(const struct roost_counters *c)
+{
+    struct json_object *o = json_object_new_object();
+    for (int i = 0; i < ROOST_COUNTER__COUNT; i++)
+        json_object_object_add(o, roost_counter_name((enum roost_counter)i),
+                               json_object_new_int64((int64_t)roost_counters_get(c, (enum roost_counter)i)));
+    return o;
+}
+
 void roost_handle_admin_stats(struct roost_request_ctx *ctx)
 {
     struct roost_store *st = store_or_respond(ctx);
@@ -214,8 +224,103 @@ void roost_handle_admin_stats(struct roost_request_ctx *ctx)
         return;
     struct json_object *o = NULL;
     enum roost_err err = roost_admin_stats(st, &o);
-    if (err)
+    if (err) {
         roost_respond_error(ctx, err);
-    else
+        return;
+    }
+    json_object_object_add(o, "config_cache", cache_stats_object(ctx->app->counters));
+    roost_http_response_json(ctx->resp, 200, o);
+}
+
+/* POST /v1/admin/cache/warm {"instance_ids": [...]} (spec "warmCache"). */
+static void warm_cache(struct roost_request_ctx *ctx)
+{
+    int failed;
+    struct json_object *doc = body_or_respond(ctx, &failed);
+    if (failed)
+        return;
+    struct json_object *ids;
+    size_t n = 0;
+    struct roost_slice *slices = NULL;
+    if (!json_object_is_type(doc, json_type_object) || json_object_object_length(doc) != 1
+        || !json_object_object_get_ex(doc, "instance_ids", &ids) || !json_object_is_type(ids, json_type_array)
+        || (n = json_object_array_length(ids)) > ROOST_ADMIN_LIST_MAX) {
+        roost_buf_reset(&ctx->app->scratch);
+        roost_buf_appendf(&ctx->app->scratch, "body must be {\"instance_ids\": [...]} with at most %d ids",
+                          ROOST_ADMIN_LIST_MAX);
+        roost_http_response_error(ctx->resp, ROOST_ERR_INVALID_REQUEST, ctx->app->scratch.ptr, NULL);
+        goto out;
+    }
+    slices = roost_xcalloc(n ? n : 1, sizeof(*slices));
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *v = json_object_array_get_idx(ids, i);
+        slices[i] = json_object_is_type(v, json_type_string)
+                    ? roost_slice_make(json_object_get_string(v), (size_t)json_object_get_string_len(v))
+                    : ROOST_SLICE_NULL;
+        if (!roost_instance_id_valid(slices[i])) {
+            roost_http_response_error(ctx->resp, ROOST_ERR_INVALID_INSTANCE_ID, NULL, NULL);
+            goto out;
+        }
+    }
+    size_t ok = 0, bad = 0;
+    enum roost_err err = roost_resolver_warm(&ctx->app->resolver, slices, n, &ok, &bad);
+    if (err) {
+        roost_respond_error(ctx, err);
+        goto out;
+    }
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "warmed", json_object_new_int64((int64_t)ok));
+    json_object_object_add(o, "failed", json_object_new_int64((int64_t)bad));
+    roost_http_response_json(ctx->resp, 200, o);
+out:
+    free(slices);
+    json_object_put(doc);
+}
+
+void roost_handle_admin_cache(struct roost_request_ctx *ctx)
+{
+    if (!store_or_respond(ctx))
+        return;
+    struct roost_config_cache *cache = &ctx->app->resolver.cache;
+    enum roost_err err;
+    switch (ctx->match.route->id) {
+    case ROOST_ROUTE_ADMIN_CACHE_WARM:
+        warm_cache(ctx);
+        return;
+    case ROOST_ROUTE_ADMIN_CACHE_ENTRIES: {
+        size_t removed = 0;
+        err = roost_config_cache_invalidate_all(cache, &removed);
+        if (err) {
+            roost_respond_error(ctx, err);
+            return;
+        }
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "invalidated", json_object_new_int64((int64_t)removed));
         roost_http_response_json(ctx->resp, 200, o);
+        return;
+    }
+    case ROOST_ROUTE_ADMIN_CACHE_ENTRY: {
+        struct roost_buf *idbuf = &ctx->app->instance_id;
+        if (roost_http_percent_decode(ctx->match.raw_key, 0, idbuf) < 0
+            || !roost_instance_id_valid(roost_buf_slice(idbuf))) {
+            roost_http_response_error(ctx->resp, ROOST_ERR_INVALID_INSTANCE_ID, NULL, NULL);
+            return;
+        }
+        err = roost_config_cache_invalidate(cache, "instances", roost_buf_slice(idbuf));
+        if (err == ROOST_ERR_KEY_NOT_FOUND)
+            err = ROOST_ERR_CONFIG_NOT_FOUND;
+        if (err) {
+            roost_http_response_error(ctx->resp, err, err == ROOST_ERR_CONFIG_NOT_FOUND
+                                      ? "no cached config for this instance" : NULL, NULL);
+            return;
+        }
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "invalidated", roost_json_string(roost_buf_slice(idbuf)));
+        roost_http_response_json(ctx->resp, 200, o);
+        return;
+    }
+    default:
+        roost_http_response_json(ctx->resp, 200, cache_stats_object(ctx->app->counters));
+        return;
+    }
 }

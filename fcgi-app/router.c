@@ -5,6 +5,7 @@
 
 #define CACHE_PREFIX "/v1/cache/"
 #define ADMIN_INSTANCE_PREFIX "/v1/admin/instances/"
+#define ADMIN_CACHE_ENTRY_PREFIX "/v1/admin/cache/entries/"
 
 /* The segment after prefix when path is prefix + one segment (no raw '/'
  * after it: DESIGN.md, a '/' inside a segment arrives as %2F). */
@@ -31,6 +32,12 @@ static const struct roost_route routes[] = {
       ROOST_METHOD_GET | ROOST_METHOD_HEAD | ROOST_METHOD_PATCH | ROOST_METHOD_DELETE,
       ROOST_ROUTE_ADMIN | ROOST_ROUTE_HAS_BODY },
     { ROOST_ROUTE_ADMIN_STATS, "/v1/admin/stats", ROOST_METHOD_GET | ROOST_METHOD_HEAD, ROOST_ROUTE_ADMIN },
+    { ROOST_ROUTE_ADMIN_CACHE_STATS, "/v1/admin/cache/stats", ROOST_METHOD_GET | ROOST_METHOD_HEAD,
+      ROOST_ROUTE_ADMIN },
+    { ROOST_ROUTE_ADMIN_CACHE_WARM, "/v1/admin/cache/warm", ROOST_METHOD_POST,
+      ROOST_ROUTE_ADMIN | ROOST_ROUTE_HAS_BODY },
+    { ROOST_ROUTE_ADMIN_CACHE_ENTRIES, "/v1/admin/cache/entries", ROOST_METHOD_DELETE, ROOST_ROUTE_ADMIN },
+    { ROOST_ROUTE_ADMIN_CACHE_ENTRY, "/v1/admin/cache/entries/{id}", ROOST_METHOD_DELETE, ROOST_ROUTE_ADMIN },
 };
 
 static const struct roost_route *by_id(enum roost_route_id id)
@@ -56,6 +63,12 @@ enum roost_err roost_router_match(enum roost_method method, struct roost_slice p
         r = by_id(ROOST_ROUTE_ADMIN_INSTANCES);
     } else if (roost_slice_eq_cstr(path, "/v1/admin/stats")) {
         r = by_id(ROOST_ROUTE_ADMIN_STATS);
+    } else if (roost_slice_eq_cstr(path, "/v1/admin/cache/stats")) {
+        r = by_id(ROOST_ROUTE_ADMIN_CACHE_STATS);
+    } else if (roost_slice_eq_cstr(path, "/v1/admin/cache/warm")) {
+        r = by_id(ROOST_ROUTE_ADMIN_CACHE_WARM);
+    } else if (roost_slice_eq_cstr(path, "/v1/admin/cache/entries")) {
+        r = by_id(ROOST_ROUTE_ADMIN_CACHE_ENTRIES);
     } else {
         struct roost_slice seg;
         int found = one_segment(path, CACHE_PREFIX, &seg);
@@ -63,6 +76,8 @@ enum roost_err roost_router_match(enum roost_method method, struct roost_slice p
             r = by_id(ROOST_ROUTE_CACHE_KEY);
         else if (!found && (found = one_segment(path, ADMIN_INSTANCE_PREFIX, &seg)) > 0)
             r = by_id(ROOST_ROUTE_ADMIN_INSTANCE);
+        else if (!found && (found = one_segment(path, ADMIN_CACHE_ENTRY_PREFIX, &seg)) > 0)
+            r = by_id(ROOST_ROUTE_ADMIN_CACHE_ENTRY);
         if (found < 0)
             return ROOST_ERR_NOT_FOUND;
         m->raw_key = seg;

@@ -23,6 +23,10 @@ enum roost_route_id {
     ROOST_ROUTE_ADMIN_INSTANCES,
     ROOST_ROUTE_ADMIN_INSTANCE,
     ROOST_ROUTE_ADMIN_STATS,
+    ROOST_ROUTE_ADMIN_CACHE_STATS,
+    ROOST_ROUTE_ADMIN_CACHE_WARM,
+    ROOST_ROUTE_ADMIN_CACHE_ENTRIES,
+    ROOST_ROUTE_ADMIN_CACHE_ENTRY,
 };
 
 /* The route serves one instance, resolved (auto-created) and state-checked
@@ -45,7 +49,8 @@ struct roost_route {
 
 struct roost_route_match {
     const struct roost_route *route;
-    struct roost_slice raw_key;   /* CACHE_KEY: the key; ADMIN_INSTANCE: the id;
+    struct roost_slice raw_key;   /* CACHE_KEY: the key; ADMIN_INSTANCE and
+                                     ADMIN_CACHE_ENTRY: the id;
                                      still percent-encoded */
     unsigned allowed;             /* on METHOD_NOT_ALLOWED: the route's methods */
 };

@@ -59,23 +59,30 @@ struct roost_config_entry {
 
 void roost_config_entry_release(struct roost_config_entry *e);
 
-/* Reads the entry of (collection, id) and classifies it. A purged entry is
- * removed and counted as an eviction. Errors: KEY_NOT_FOUND (no entry, or
- * purged), STORE_CORRUPT (entry unreadable: it is removed too), store
- * errors. Counts nothing else: hits and misses are the resolver's call. */
+/* Every function below returns USAGE for an unknown collection ("instances",
+ * "projects", "users") or an id outside the id syntax.
+ *
+ * Reads the entry of (collection, id) and classifies it. A purged or
+ * unreadable entry is removed and counted as an eviction. Errors:
+ * KEY_NOT_FOUND (no entry, or purged), STORE_CORRUPT (entry unreadable, or
+ * the partition damaged), store errors. Counts nothing else: hits and
+ * misses are the resolver's call. */
 enum roost_err roost_config_cache_get(struct roost_config_cache *c, const char *collection,
                                       struct roost_slice id, struct roost_config_entry *out);
 
 /* Stores config (its own reference is taken) with cached_at = now and
- * ttl = c->ttl, and drops any claim on it. */
+ * ttl = c->ttl, and drops any claim on it, in one atomic write. Errors:
+ * USAGE (config not an object), STORE_TOO_BIG (nested too deep to read
+ * back), store errors. */
 enum roost_err roost_config_cache_put(struct roost_config_cache *c, const char *collection,
                                       struct roost_slice id, struct json_object *config);
 
 /* Tries to claim the refresh of (collection, id) for lease_seconds;
- * claimed = 1 when this process got it (no claim, or an expired one). */
+ * claimed = 1 when this process got it (no claim, or an expired one). Not
+ * re-entrant: a standing claim of this very process also gives 0. */
 enum roost_err roost_config_cache_claim(struct roost_config_cache *c, const char *collection,
                                         struct roost_slice id, int64_t lease_seconds, int *claimed);
-/* Drops this process's claim after a failed fetch. */
+/* Drops this process's claim after a failed fetch (never another's). */
 enum roost_err roost_config_cache_unclaim(struct roost_config_cache *c, const char *collection,
                                           struct roost_slice id);
 
@@ -83,8 +90,8 @@ enum roost_err roost_config_cache_unclaim(struct roost_config_cache *c, const ch
  * an eviction. */
 enum roost_err roost_config_cache_invalidate(struct roost_config_cache *c, const char *collection,
                                              struct roost_slice id);
-/* Removes every cached config of every collection (spec "invalidateAll");
- * removed (may be NULL) counts them. */
+/* Removes every cached config of every collection (spec "invalidateAll")
+ * and every claim; removed (may be NULL) counts the configs. */
 enum roost_err roost_config_cache_invalidate_all(struct roost_config_cache *c, size_t *removed);
 
 #endif

@@ -167,6 +167,12 @@ static enum roost_err open_file(struct roost_config_source *src, const char *url
  * is exactly what curl will request later. */
 static enum roost_err check_http_url(const char *url, int https, struct roost_buf *detail)
 {
+    /* curl reads "http:///x" as host "x"; a sysadmin who wrote three
+     * slashes meant something else. */
+    const char *auth = strstr(url, "://") + 3;
+    if (*auth == '\0' || *auth == '/')
+        return roost_err_detail(ROOST_ERR_MISCONFIGURED, detail,
+                                "ROOST_CONFIG_SOURCE '%s' has no host", url);
     enum roost_err err = ROOST_OK;
     char *part = NULL;
     CURLU *u = curl_url();
@@ -284,7 +290,7 @@ enum roost_err roost_config_source_open(const char *url, long timeout_ms,
     }
     /* The authority (http) or the root "/" (file) stays: only path
      * slashes go. */
-    size_t n = strlen(url), keep = strstr(url, "://") - url + 4;
+    size_t n = strlen(url), keep = (size_t)(strstr(url, "://") - url) + 4;
     while (n > keep && url[n - 1] == '/')
         n--;
     src->base = roost_xmemdup_str(url, n);
@@ -517,8 +523,9 @@ enum roost_err roost_config_source_fetch(struct roost_config_source *src, const 
                                 collection ? collection : "(null)");
     /* "." and ".." match the id syntax but name directories. */
     if (!roost_instance_id_valid(id) || roost_slice_eq_cstr(id, ".") || roost_slice_eq_cstr(id, ".."))
-        return roost_err_detail(ROOST_ERR_USAGE, detail, "config source: invalid %s id '%.*s'",
-                                collection, (int)(id.len > 64 ? 64 : id.len), id.ptr ? id.ptr : "");
+        return roost_err_detail(ROOST_ERR_USAGE, detail,
+                                "config source: invalid %s id (%zu bytes; callers validate ids)",
+                                collection, id.len);
     if (has_control_chars(user_id.ptr, user_id.len) || user_id.len > ROOST_HEADER_VALUE_MAX
         || has_control_chars(request_id.ptr, request_id.len)
         || request_id.len > ROOST_HEADER_VALUE_MAX)

@@ -31,7 +31,9 @@ struct roost_config_source;
  * bigger answer is a misconfigured or hostile source. */
 #define ROOST_CONFIG_RESPONSE_MAX (1024 * 1024)
 
-/* Checks url's scheme and shape and prepares the source. Does no I/O.
+/* Checks url's scheme and shape and prepares the source. Does no network
+ * I/O; a file:// directory must exist, be a directory and be searchable
+ * (checked here, so a wrong path is reported at start-up).
  * Errors: MISCONFIGURED (detail says why: unsupported scheme, not absolute,
  * file:// not a directory path ...). */
 enum roost_err roost_config_source_open(const char *url, long timeout_ms,
@@ -44,7 +46,9 @@ void roost_config_source_close(struct roost_config_source *src);
  * reference to the parsed JSON object.
  * Errors: CONFIG_NOT_FOUND (404, or no such file), CONFIG_SERVICE_UNAVAILABLE
  * (connection refused, timeout, 5xx or any other status, body too large,
- * not a JSON object); detail says what happened, for the log. */
+ * not a JSON object), USAGE (unknown collection, an id outside the id
+ * syntax or "." / "..", header values with control characters); detail
+ * says what happened, for the log. */
 enum roost_err roost_config_source_fetch(struct roost_config_source *src, const char *collection,
                                          struct roost_slice id, struct roost_slice user_id,
                                          struct roost_slice request_id, struct json_object **out,

@@ -1,6 +1,8 @@
 /* keyspace.c - store key construction (see keyspace.h for the layout). */
 #include "config.h"
 
+#include <string.h>
+
 #include "encoding.h"
 #include "keyspace.h"
 #include "limits.h"
@@ -104,4 +106,92 @@ int roost_keyspace_instance_key_decode(struct roost_slice stored, struct roost_s
         return -1;
     *instance_id = roost_slice_make(stored.ptr + plen, stored.len - plen);
     return 0;
+}
+
+/* The config cache's collections and their entry-key prefixes. */
+static const struct {
+    const char *name;
+    const char *prefix;
+} collections[] = {
+    { ROOST_KEYSPACE_COLLECTION_INSTANCE, ROOST_KEYSPACE_CONFIG_PREFIX },
+    { ROOST_KEYSPACE_COLLECTION_PROJECT, ROOST_KEYSPACE_PROJECT_CONFIG_PREFIX },
+    { ROOST_KEYSPACE_COLLECTION_USER, ROOST_KEYSPACE_USER_CONFIG_PREFIX },
+};
+#define NCOLLECTIONS (sizeof(collections) / sizeof(collections[0]))
+
+static int collection_index(const char *collection)
+{
+    if (collection)
+        for (size_t i = 0; i < NCOLLECTIONS; i++)
+            if (strcmp(collection, collections[i].name) == 0)
+                return (int)i;
+    return -1;
+}
+
+int roost_keyspace_collection_valid(const char *collection)
+{
+    return collection_index(collection) >= 0;
+}
+
+int roost_keyspace_cache_key(struct roost_buf *out, const char *collection, struct roost_slice id)
+{
+    int i = collection_index(collection);
+    if (i < 0) {
+        roost_buf_reset(out);
+        return -1;
+    }
+    prefixed(out, collections[i].prefix, id);
+    return 0;
+}
+
+int roost_keyspace_claim_key(struct roost_buf *out, const char *collection, struct roost_slice id)
+{
+    int i = collection_index(collection);
+    roost_buf_reset(out);
+    if (i < 0)
+        return -1;
+    roost_buf_append_str(out, ROOST_KEYSPACE_CLAIM_PREFIX);
+    roost_buf_append_str(out, collections[i].name);
+    roost_buf_append_char(out, ':');
+    roost_buf_append_slice(out, id);
+    return 0;
+}
+
+/* 1 if s starts with the C string prefix and has more after it. */
+static int starts_before_more(struct roost_slice s, const char *prefix, size_t *plen)
+{
+    *plen = strlen(prefix);
+    return s.len > *plen && memcmp(s.ptr, prefix, *plen) == 0;
+}
+
+enum roost_keyspace_cache_kind roost_keyspace_cache_key_decode(struct roost_slice stored,
+                                                               const char **collection,
+                                                               struct roost_slice *id)
+{
+    size_t plen;
+    for (size_t i = 0; i < NCOLLECTIONS; i++) {
+        if (starts_before_more(stored, collections[i].prefix, &plen)) {
+            if (collection)
+                *collection = collections[i].name;
+            if (id)
+                *id = roost_slice_make(stored.ptr + plen, stored.len - plen);
+            return ROOST_KEYSPACE_CACHE_ENTRY;
+        }
+    }
+    if (!starts_before_more(stored, ROOST_KEYSPACE_CLAIM_PREFIX, &plen))
+        return ROOST_KEYSPACE_NOT_CACHE;
+    struct roost_slice rest = roost_slice_make(stored.ptr + plen, stored.len - plen);
+    for (size_t i = 0; i < NCOLLECTIONS; i++) {
+        size_t nlen = strlen(collections[i].name);
+        /* "{collection}:" and at least one byte of id */
+        if (rest.len > nlen + 1 && memcmp(rest.ptr, collections[i].name, nlen) == 0
+            && rest.ptr[nlen] == ':') {
+            if (collection)
+                *collection = collections[i].name;
+            if (id)
+                *id = roost_slice_make(rest.ptr + nlen + 1, rest.len - nlen - 1);
+            return ROOST_KEYSPACE_CACHE_CLAIM;
+        }
+    }
+    return ROOST_KEYSPACE_NOT_CACHE;
 }

@@ -294,8 +294,7 @@ static int meta_scan_fn(void *arg, struct roost_slice key, struct roost_slice va
     struct roost_slice id;
     if (roost_keyspace_instance_key_decode(key, &id) == 0)
         pairs_add(&ms->records, id, value);
-    else if (!(key.len >= strlen(ROOST_KEYSPACE_CONFIG_PREFIX)
-               && memcmp(key.ptr, ROOST_KEYSPACE_CONFIG_PREFIX, strlen(ROOST_KEYSPACE_CONFIG_PREFIX)) == 0))
+    else if (roost_keyspace_cache_key_decode(key, NULL, NULL) == ROOST_KEYSPACE_NOT_CACHE)
         pairs_add(&ms->bad_keys, key, ROOST_SLICE_NULL);
     return 0;
 }

@@ -101,9 +101,10 @@ static enum roost_err lookup_config(struct roost_resolver *r, const char *collec
         goto out;
     if (!claimed) {
         /* Another worker is fetching this entry: serve what we have
-         * meanwhile, or wait (bounded by the source's timeout) for its
-         * answer rather than send the source a second request. */
-        if (have) {
+         * meanwhile (when stale configs may be served at all), or wait,
+         * bounded by the source's timeout, for its answer rather than send
+         * the source a second request. */
+        if (have && r->settings->config_use_stale) {
             roost_counters_add(r->counters, ROOST_COUNTER_STALE_HITS, 1);
             *doc = json_object_get(entry.config);
             *origin = ROOST_ORIGIN_STALE_CACHE;
@@ -240,6 +241,8 @@ static enum roost_err check_access(struct roost_resolver *r, const struct roost_
         return ROOST_ERR_ACCESS_DENIED;
     if (roost_slice_eq(ctx->user_id, roost_buf_slice(&res->owner)))
         return ROOST_OK;                           /* the owner */
+    if (has_admin_role(r, ctx, NULL))
+        return ROOST_OK;                           /* an admin by the operator's word */
     if (!*user) {
         enum roost_err err = user_record(r, ctx, user);
         if (err)
@@ -249,11 +252,19 @@ static enum roost_err check_access(struct roost_resolver *r, const struct roost_
 }
 
 /* Instance status named by a source config: absent means active (the
- * spec's default); an unknown name is not served. */
-static enum roost_instance_status config_status(struct roost_slice name, const char *id)
+ * spec's default); an unknown name, or a status that is not a string, is
+ * not served. */
+static enum roost_instance_status config_status(struct json_object *config, const char *id)
 {
-    if (!name.ptr)
+    struct json_object *v;
+    if (!json_object_object_get_ex(config, "status", &v))
         return ROOST_INSTANCE_ACTIVE;
+    struct roost_slice name = member_string(config, "status");
+    if (!name.ptr) {
+        roost_log(ROOST_LOG_WARN, "lookup", "config of instance '%s' has a status that is not a string; "
+                  "not serving it", id);
+        return ROOST_INSTANCE_INACTIVE;
+    }
     int s = roost_instance_status_parse(name);
     if (s >= 0)
         return (enum roost_instance_status)s;
@@ -288,7 +299,10 @@ enum roost_err roost_resolver_resolve(struct roost_resolver *r, const struct roo
             roost_buf_set_str(&id, r->settings->default_instance);
             res->link = ROOST_LINK_CONFIGURED_DEFAULT;
         } else if (!err) {
-            err = ctx->user_id.len ? ROOST_ERR_INVALID_CONTEXT : ROOST_ERR_MISSING_INSTANCE_ID;
+            /* The user's record exists but names no usable default: the
+             * context is wrong. Nothing to go on at all: the spec's own
+             * MISSING_INSTANCE_ID. */
+            err = user ? ROOST_ERR_INVALID_CONTEXT : ROOST_ERR_MISSING_INSTANCE_ID;
         }
     }
     if (err)
@@ -303,7 +317,7 @@ enum roost_err roost_resolver_resolve(struct roost_resolver *r, const struct roo
             err = ROOST_ERR_INSTANCE_NOT_FOUND;
         if (err)
             goto out;
-        res->status = config_status(member_string(res->config, "status"), res->instance_id);
+        res->status = config_status(res->config, res->instance_id);
         struct roost_slice owner = member_string(res->config, "owner_id");
         roost_buf_set(&res->owner, owner.ptr, owner.len);
     }

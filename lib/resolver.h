@@ -13,8 +13,10 @@
  *      "default_instance_id"
  *   4. the configured default instance (ROOST_DEFAULT_INSTANCE), only on
  *      routes that allow it (batch get, /health)
- *   5. otherwise: MISSING_INSTANCE_ID when the request gave nothing at all
- *      (no instance, no project, no user), else INVALID_CONTEXT.
+ *   5. otherwise: INVALID_CONTEXT when a project was named but maps to no
+ *      instance, or the user's record names no usable default instance;
+ *      MISSING_INSTANCE_ID (the spec's own error) when the request gave
+ *      nothing to go on: no instance, no project, no user record.
  * Without a config source, links 2 and 3 have nothing to ask: a project id
  * is then INVALID_CONTEXT, and users have no default instance.
  *
@@ -23,6 +25,9 @@
  * fresh; else the source; when the source fails, the stale entry if
  * ROOST_CONFIG_USE_STALE, else CONFIG_SERVICE_UNAVAILABLE. Source 404:
  * INSTANCE_NOT_FOUND. Stampede guard: see config_cache.h.
+ *
+ * Users are looked up at the source (/users/{id}) only when their name has
+ * the id syntax (1-64 of A-Z a-z 0-9 . _ -); others simply have no record.
  *
  * Access (spec "Access Control"): the owner may use the instance, users
  * with the admin role may use any, others get ACCESS_DENIED. Instances

@@ -274,7 +274,7 @@ struct harness_server *harness_server_new(const struct harness_opts *opts)
 /* A port the kernel considers free right now. lighttpd binds it a moment
  * later; if someone takes it in between, lighttpd dies with EADDRINUSE and
  * start() tries again with another port (redis port_busy). */
-static int free_port(void)
+int harness_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -464,7 +464,7 @@ int harness_server_start(struct harness_server *srv)
     if (srv->pid > 0)
         return 0;
     for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-        int port = free_port();
+        int port = harness_free_port();
         if (port <= 0) {
             snprintf(why, sizeof(why), "no free loopback port: %s", strerror(errno));
             break;

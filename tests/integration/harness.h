@@ -142,6 +142,11 @@ int harness_time_scale(void);
 /* Milliseconds on a monotonic clock. */
 long harness_now_ms(void);
 
+/* A 127.0.0.1 TCP port the kernel considers free right now (bind port 0,
+ * getsockname, close), for a helper server a test starts itself; whoever
+ * binds it must cope with losing it to someone else. -1 on failure. */
+int harness_free_port(void);
+
 /* ------------------------------------------------------------------ */
 /* HTTP                                                                */
 

@@ -45,7 +45,9 @@ static const char *lighttpd;
 static const char *const design_settings[] = {
     "ROOST_STORE_DIR", "ROOST_DEFAULT_INSTANCE", "ROOST_AUTO_CREATE", "ROOST_MAX_VALUE_BYTES",
     "ROOST_MAX_BATCH_KEYS", "ROOST_MODE", "ROOST_LOG_LEVEL", "ROOST_ADMIN_TOKEN",
-    "ROOST_ADMIN_USERS", NULL,
+    "ROOST_ADMIN_USERS", "ROOST_CONFIG_SOURCE", "ROOST_CONFIG_TTL", "ROOST_CONFIG_STALE_MAX",
+    "ROOST_CONFIG_USE_STALE", "ROOST_CONFIG_TIMEOUT_MS", "ROOST_TRUSTED_USER_HEADER",
+    "ROOST_REQUIRE_AUTH", NULL,
 };
 
 /* Per-test server, stopped by the teardown even when the test fails. */

@@ -14,6 +14,11 @@
  *   usage keys      0x02 LEN ID layout, decode round trip and     keyspace.h usage record
  *                   refusals, never a data key nor under any      (issue 5 part 1 usage figures)
  *                   instance's data prefix
+ *   config cache    "instance_config:{id}" (and project_, user_),  keyspace.h META layout;
+ *                   "config_claim:{collection}:{id}" layouts,      config_cache.h; issue 6
+ *                   unknown collections refused, decode round      part 1 (project and user
+ *                   trip and refusals, all META families           lookups cached like configs)
+ *                   pairwise disjoint over tricky ids
  */
 #include "config.h"
 
@@ -521,6 +526,187 @@ static void test_keyspace__usage_keys_apart_from_data_keys(void **state)
     free_pairs(p, n);
 }
 
+/* ---- config cache keys ------------------------------------------------- */
+
+static const char *const collections[] = { "instances", "projects", "users" };
+#define NCOLL 3
+
+static void test_keyspace__cache_and_claim_key_format(void **state)
+{
+    (void)state;
+    /* keyspace.h: "instance_config:{id}", "project_config:{id}", "user_config:{id}"
+     * and "config_claim:{collection}:{id}";
+     * instance-lookup.md "Cache Key Format": instance_config:{instanceId} */
+    static const char *const want_entry[] = { "instance_config:game-1", "project_config:game-1",
+                                              "user_config:game-1" };
+    static const char *const want_claim[] = { "config_claim:instances:game-1",
+                                              "config_claim:projects:game-1",
+                                              "config_claim:users:game-1" };
+    struct roost_buf out = ROOST_BUF_INIT, cfg = ROOST_BUF_INIT;
+    for (size_t c = 0; c < NCOLL; c++) {
+        assert_int_equal(roost_keyspace_collection_valid(collections[c]), 1);
+        roost_buf_set_str(&out, "stale contents");
+        assert_int_equal(roost_keyspace_cache_key(&out, collections[c], roost_slice_cstr("game-1")), 0);
+        assert_string_equal(out.ptr, want_entry[c]);
+        assert_int_equal(out.len, strlen(want_entry[c]));
+        roost_buf_set_str(&out, "stale contents");
+        assert_int_equal(roost_keyspace_claim_key(&out, collections[c], roost_slice_cstr("game-1")), 0);
+        assert_string_equal(out.ptr, want_claim[c]);
+        assert_int_equal(out.len, strlen(want_claim[c]));
+    }
+    /* the instance collection's key is the existing config key */
+    roost_keyspace_cache_key(&out, "instances", roost_slice_cstr("x.y"));
+    roost_keyspace_config_key(&cfg, roost_slice_cstr("x.y"));
+    assert_true(roost_slice_eq(roost_buf_slice(&out), roost_buf_slice(&cfg)));
+    /* named as the config source names them (config_source.h) */
+    assert_string_equal(ROOST_KEYSPACE_COLLECTION_INSTANCE, "instances");
+    assert_string_equal(ROOST_KEYSPACE_COLLECTION_PROJECT, "projects");
+    assert_string_equal(ROOST_KEYSPACE_COLLECTION_USER, "users");
+    roost_buf_release(&out);
+    roost_buf_release(&cfg);
+}
+
+static void test_keyspace__cache_key_unknown_collection(void **state)
+{
+    (void)state;
+    /* keyspace.h: "-1 (out emptied) if collection is not one of the three" */
+    static const char *const bad[] = { "instance", "project", "user", "", "Instances",
+                                       "instances:", "instances/", "config", "claim",
+                                       "instance_config", "instances_config" };
+    struct roost_buf out = ROOST_BUF_INIT;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(roost_keyspace_collection_valid(bad[i]), 0);
+        roost_buf_set_str(&out, "junk");
+        assert_int_equal(roost_keyspace_cache_key(&out, bad[i], roost_slice_cstr("a")), -1);
+        assert_int_equal(out.len, 0);
+        roost_buf_set_str(&out, "junk");
+        assert_int_equal(roost_keyspace_claim_key(&out, bad[i], roost_slice_cstr("a")), -1);
+        assert_int_equal(out.len, 0);
+    }
+    assert_int_equal(roost_keyspace_collection_valid(NULL), 0);
+    assert_int_equal(roost_keyspace_cache_key(&out, NULL, roost_slice_cstr("a")), -1);
+    assert_int_equal(roost_keyspace_claim_key(&out, NULL, roost_slice_cstr("a")), -1);
+    roost_buf_release(&out);
+}
+
+static void test_keyspace__cache_key_decode_round_trip(void **state)
+{
+    (void)state;
+    /* keyspace.h: decode returns the kind, the static collection name and
+     * a view of the id inside stored */
+    struct roost_buf out = ROOST_BUF_INIT;
+    for (size_t i = 0; i < NIDS; i++) {
+        for (size_t c = 0; c < NCOLL; c++) {
+            for (int claim = 0; claim < 2; claim++) {
+                if (claim)
+                    roost_keyspace_claim_key(&out, collections[c], roost_slice_cstr(tricky_ids[i]));
+                else
+                    roost_keyspace_cache_key(&out, collections[c], roost_slice_cstr(tricky_ids[i]));
+                const char *coll = NULL;
+                struct roost_slice id = ROOST_SLICE_NULL;
+                enum roost_keyspace_cache_kind kind =
+                    roost_keyspace_cache_key_decode(roost_buf_slice(&out), &coll, &id);
+                assert_int_equal(kind, claim ? ROOST_KEYSPACE_CACHE_CLAIM : ROOST_KEYSPACE_CACHE_ENTRY);
+                assert_non_null(coll);
+                assert_string_equal(coll, collections[c]);
+                assert_true(roost_slice_eq_cstr(id, tricky_ids[i]));
+                assert_true(id.ptr >= out.ptr && id.ptr + id.len <= out.ptr + out.len);
+                /* the out-parameters may be NULL */
+                assert_int_equal(roost_keyspace_cache_key_decode(roost_buf_slice(&out), NULL, NULL), kind);
+            }
+        }
+    }
+    roost_buf_release(&out);
+}
+
+static void test_keyspace__cache_key_decode_rejects(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *p;
+        size_t len;
+        const char *why;
+    } bad[] = {
+#define B(lit, why) { lit, sizeof(lit) - 1, why }
+        B("", "empty"),
+        B("instance:a", "instance record key"),
+        B("instance_config:", "entry without id"),
+        B("project_config:", "entry without id"),
+        B("user_config:", "entry without id"),
+        B("instance_config", "no ':'"),
+        B("Instance_config:a", "case differs"),
+        B("xinstance_config:a", "prefix not at the start"),
+        B("tenant_config:a", "unknown collection"),
+        B("config_claim:", "claim without collection"),
+        B("config_claim:instances", "claim without ':' after the collection"),
+        B("config_claim:instances:", "claim without id"),
+        B("config_claim:instance:a", "singular collection"),
+        B("config_claim:instancesx:a", "longer collection"),
+        B("config_claim:inst:a", "truncated collection"),
+        B("config_claim:tenants:a", "unknown collection"),
+        B("config_claim:instances_a", "'_' where ':' belongs"),
+        B("\x01\x01" "ak", "a data key"),
+        B("\x02\x01" "a", "a usage key"),
+        B("\x03\x01" "a", "a fence key"),
+#undef B
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *coll = "untouched";
+        struct roost_slice id = roost_slice_cstr("untouched");
+        if (roost_keyspace_cache_key_decode(roost_slice_make(bad[i].p, bad[i].len), &coll, &id)
+            != ROOST_KEYSPACE_NOT_CACHE)
+            fail_msg("decoded a non-cache key: %s", bad[i].why);
+        assert_string_equal(coll, "untouched");
+        assert_true(roost_slice_eq_cstr(id, "untouched"));
+    }
+}
+
+static void test_keyspace__meta_families_are_disjoint(void **state)
+{
+    (void)state;
+    /* keyspace.h: "the text before a key's first ':' names its family and
+     * no family can produce another's keys" - over every tricky id, the
+     * instance key, and the entry and claim key of each collection: all
+     * distinct, and each decodes only as what it is */
+    enum { PER_ID = 1 + 2 * NCOLL };
+    size_t n = NIDS * PER_ID;
+    struct roost_buf *keys = calloc(n, sizeof(*keys));
+    assert_non_null(keys);
+    for (size_t i = 0; i < NIDS; i++) {
+        struct roost_slice id = roost_slice_cstr(tricky_ids[i]);
+        struct roost_buf *k = keys + i * PER_ID;
+        for (size_t j = 0; j < PER_ID; j++)
+            roost_buf_init(&k[j]);
+        roost_keyspace_instance_key(&k[0], id);
+        for (size_t c = 0; c < NCOLL; c++) {
+            roost_keyspace_cache_key(&k[1 + c], collections[c], id);
+            roost_keyspace_claim_key(&k[1 + NCOLL + c], collections[c], id);
+        }
+    }
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = a + 1; b < n; b++)
+            if (roost_slice_eq(roost_buf_slice(&keys[a]), roost_buf_slice(&keys[b])))
+                fail_msg("'%s' built twice (#%zu and #%zu)", keys[a].ptr, a, b);
+    for (size_t a = 0; a < n; a++) {
+        struct roost_slice id;
+        int is_instance = a % PER_ID == 0;
+        assert_int_equal(roost_keyspace_instance_key_decode(roost_buf_slice(&keys[a]), &id),
+                         is_instance ? 0 : -1);
+        assert_int_equal(roost_keyspace_cache_key_decode(roost_buf_slice(&keys[a]), NULL, NULL)
+                             == ROOST_KEYSPACE_NOT_CACHE,
+                         is_instance);
+        roost_buf_release(&keys[a]);
+    }
+    free(keys);
+    /* and no DATA-area key is a cache key */
+    size_t np;
+    struct pair_key *p = all_pairs(&np);
+    for (size_t j = 0; j < np; j++)
+        assert_int_equal(roost_keyspace_cache_key_decode(roost_buf_slice(&p[j].stored), NULL, NULL),
+                         ROOST_KEYSPACE_NOT_CACHE);
+    free_pairs(p, np);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -543,6 +729,11 @@ int main(void)
         cmocka_unit_test(test_keyspace__usage_key_decode_round_trip),
         cmocka_unit_test(test_keyspace__usage_key_decode_rejects),
         cmocka_unit_test(test_keyspace__usage_keys_apart_from_data_keys),
+        cmocka_unit_test(test_keyspace__cache_and_claim_key_format),
+        cmocka_unit_test(test_keyspace__cache_key_unknown_collection),
+        cmocka_unit_test(test_keyspace__cache_key_decode_round_trip),
+        cmocka_unit_test(test_keyspace__cache_key_decode_rejects),
+        cmocka_unit_test(test_keyspace__meta_families_are_disjoint),
     };
     return cmocka_run_group_tests_name("keyspace", tests, NULL, NULL);
 }

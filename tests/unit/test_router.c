@@ -71,6 +71,10 @@ static const char *sample_path(enum roost_route_id id)
     case ROOST_ROUTE_ADMIN_INSTANCES: return "/v1/admin/instances";
     case ROOST_ROUTE_ADMIN_INSTANCE: return "/v1/admin/instances/game-instance-123";
     case ROOST_ROUTE_ADMIN_STATS: return "/v1/admin/stats";
+    case ROOST_ROUTE_ADMIN_CACHE_STATS: return "/v1/admin/cache/stats";
+    case ROOST_ROUTE_ADMIN_CACHE_WARM: return "/v1/admin/cache/warm";
+    case ROOST_ROUTE_ADMIN_CACHE_ENTRIES: return "/v1/admin/cache/entries";
+    case ROOST_ROUTE_ADMIN_CACHE_ENTRY: return "/v1/admin/cache/entries/game-instance-123";
     }
     fail_msg("unknown route id %d", (int)id);
     return NULL;
@@ -82,11 +86,12 @@ static void test_router__routes_lists_all(void **state)
 {
     (void)state;
     /* DESIGN.md: "GET / answers ... each endpoint as "METHOD /path"" - the
-     * table holds every route exactly once (issue 5 added the admin API). */
+     * table holds every route exactly once (issue 5 added the admin API,
+     * issue 6 the config-cache administration). */
     size_t n = 0;
     const struct roost_route *r = roost_router_routes(&n);
     assert_non_null(r);
-    assert_int_equal(n, 7);
+    assert_int_equal(n, 11);
     static const struct {
         enum roost_route_id id;
         const char *pattern;
@@ -98,6 +103,10 @@ static void test_router__routes_lists_all(void **state)
         { ROOST_ROUTE_ADMIN_INSTANCES, "/v1/admin/instances" },
         { ROOST_ROUTE_ADMIN_INSTANCE, "/v1/admin/instances/{id}" },
         { ROOST_ROUTE_ADMIN_STATS, "/v1/admin/stats" },
+        { ROOST_ROUTE_ADMIN_CACHE_STATS, "/v1/admin/cache/stats" },
+        { ROOST_ROUTE_ADMIN_CACHE_WARM, "/v1/admin/cache/warm" },
+        { ROOST_ROUTE_ADMIN_CACHE_ENTRIES, "/v1/admin/cache/entries" },
+        { ROOST_ROUTE_ADMIN_CACHE_ENTRY, "/v1/admin/cache/entries/{id}" },
     };
     for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
         int seen = 0;
@@ -385,12 +394,15 @@ static void test_router__admin_routes_table(void **state)
     assert_true(list->flags & ROOST_ROUTE_HAS_BODY);      /* POST: the new instance's fields */
     assert_true(item->flags & ROOST_ROUTE_HAS_BODY);      /* PATCH: the changes */
     assert_false(stats->flags & ROOST_ROUTE_HAS_BODY);
-    /* and no cache or service route is an admin route */
+    /* and no cache or service route is an admin route (issue 6 added the
+     * config-cache administration under /v1/admin/cache/) */
     size_t n = 0;
     const struct roost_route *r = roost_router_routes(&n);
     for (size_t i = 0; i < n; i++) {
         int is_admin = r[i].id == ROOST_ROUTE_ADMIN_INSTANCES || r[i].id == ROOST_ROUTE_ADMIN_INSTANCE
-                    || r[i].id == ROOST_ROUTE_ADMIN_STATS;
+                    || r[i].id == ROOST_ROUTE_ADMIN_STATS || r[i].id == ROOST_ROUTE_ADMIN_CACHE_STATS
+                    || r[i].id == ROOST_ROUTE_ADMIN_CACHE_WARM || r[i].id == ROOST_ROUTE_ADMIN_CACHE_ENTRIES
+                    || r[i].id == ROOST_ROUTE_ADMIN_CACHE_ENTRY;
         assert_int_equal(!!(r[i].flags & ROOST_ROUTE_ADMIN), is_admin);
         assert_int_equal(strncmp(r[i].pattern, "/v1/admin/", 10) == 0, is_admin);
     }
