@@ -64,6 +64,7 @@ out:
 
 static void cache_close(struct cache_ctx *cc)
 {
+    roost_resolver_release(&cc->resolver);
     roost_config_source_close(cc->source);
     roost_counters_close(cc->counters);
     roost_settings_release(&cc->settings);

@@ -56,6 +56,7 @@ void roost_app_init(struct roost_app *app, roost_now_fn now)
 
 void roost_app_release(struct roost_app *app)
 {
+    roost_resolver_release(&app->resolver);
     roost_config_source_close(app->source);
     roost_counters_close(app->counters);
     roost_store_close(app->store);
@@ -225,8 +226,11 @@ static int admin_allowed_or_respond(struct roost_request_ctx *ctx)
         roost_http_response_error(ctx->resp, ROOST_ERR_FORBIDDEN, NULL, NULL);
         return -1;
     }
+    /* RFC 9110 11.6.1: a 401 names how to authenticate. */
     if (s->admin_token)
         roost_http_response_header(ctx->resp, "WWW-Authenticate", roost_slice_cstr("Bearer realm=\"roost admin\""));
+    if (s->admin_users)
+        roost_http_response_header(ctx->resp, "WWW-Authenticate", roost_slice_cstr("Basic realm=\"roost admin\""));
     roost_http_response_error(ctx->resp, ROOST_ERR_UNAUTHORIZED, NULL, NULL);
     return -1;
 }
@@ -254,6 +258,10 @@ void roost_app_handle(struct roost_app *app, const struct roost_http_request *re
     const struct roost_route *route = ctx.match.route;
     if (route->flags & ROOST_ROUTE_ADMIN && admin_allowed_or_respond(&ctx))
         return;
+    if (req->body_incomplete) {
+        roost_http_response_error(resp, ROOST_ERR_INCOMPLETE_BODY, NULL, NULL);
+        return;
+    }
     if (req->body_too_large) {
         /* Nothing has been read into memory or written: a clean refusal
          * that tells the client the limit and the operator the setting. */

@@ -59,7 +59,13 @@ static int read_body(FCGX_Request *r, struct roost_http_request *req, size_t lim
         req->body.len += (size_t)got;
     }
     req->body.ptr[req->body.len] = '\0';
-    return req->body.len == want && drain_stdin(r);
+    if (req->body.len != want) {
+        /* lighttpd gave up on the request (its client went away): acting on
+         * part of a body would store a value nobody sent. */
+        req->body_incomplete = 1;
+        return 0;
+    }
+    return drain_stdin(r);
 }
 
 static void copy_param(FCGX_ParamArray envp, const char *name, struct roost_buf *out, int *present)

@@ -41,6 +41,7 @@
     X(KEY_NOT_FOUND,         "KEY_NOT_FOUND",         404, "key not found") \
     X(VALUE_TOO_LARGE,       "VALUE_TOO_LARGE",       413, "value is larger than the configured maximum") \
     X(REQUEST_TOO_LARGE,     "REQUEST_TOO_LARGE",     413, "request body is larger than the configured maximum") \
+    X(INCOMPLETE_BODY,       "INCOMPLETE_BODY",       400, "request body ended before its Content-Length") \
     X(INVALID_CONTENT_TYPE,  "INVALID_CONTENT_TYPE",  400, "Content-Type is too long or has control characters") \
     X(INVALID_JSON,          "INVALID_JSON",          400, "request body is not valid JSON") \
     X(INVALID_REQUEST,       "INVALID_REQUEST",       400, "request body has the wrong shape") \

@@ -73,6 +73,7 @@ void roost_http_request_reset(struct roost_http_request *req)
     roost_buf_reset(&req->remote_user);
     req->content_length = 0;
     req->body_too_large = 0;
+    req->body_incomplete = 0;
     roost_buf_reset(&req->body);
 }
 

@@ -51,6 +51,7 @@ struct roost_http_request {
     struct roost_buf remote_user;       /* REMOTE_USER from lighttpd's mod_auth, "" if none */
     size_t content_length;         /* CONTENT_LENGTH as announced */
     int body_too_large;            /* body exceeded the route's limit: not kept */
+    int body_incomplete;           /* stdin ended before content_length bytes */
     struct roost_buf body;
 };
 

@@ -316,7 +316,7 @@ enum roost_err roost_registry_list(struct roost_store *st, int status, struct ro
     if (!err)
         err = roost_store_iterate(&sc, roost_slice_cstr(ROOST_KEYSPACE_INSTANCE_PREFIX), collect_one, &c);
     roost_store_end(&sc);
-    if (!err)
+    if (!err && c.count)
         qsort(c.items, c.count, sizeof(*c.items), by_id);
     struct roost_instance inst;
     roost_instance_init(&inst);

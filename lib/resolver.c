@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 #include <time.h>
 
+#include "hash.h"
 #include "log.h"
 #include "registry.h"
 #include "resolver.h"
@@ -20,6 +21,9 @@ void roost_resolver_init(struct roost_resolver *r, struct roost_store *st,
                          struct roost_config_source *source, struct roost_counters *counters,
                          const struct roost_settings *settings, roost_now_fn now)
 {
+    memset(r->memo, 0, sizeof(r->memo));
+    for (size_t i = 0; i < ROOST_RESOLVER_MEMO_SLOTS; i++)
+        roost_buf_init(&r->memo[i].owner);
     r->store = st;
     r->source = source;
     r->counters = counters;
@@ -30,6 +34,38 @@ void roost_resolver_init(struct roost_resolver *r, struct roost_store *st,
     r->cache.ttl = settings->config_ttl;
     r->cache.stale_max = settings->config_stale_max;
     r->cache.now = now;
+}
+
+void roost_resolver_release(struct roost_resolver *r)
+{
+    for (size_t i = 0; i < ROOST_RESOLVER_MEMO_SLOTS; i++) {
+        roost_buf_release(&r->memo[i].owner);
+        json_object_put(r->memo[i].config);
+    }
+    memset(r->memo, 0, sizeof(r->memo));
+}
+
+/* The slot (kind, id) maps to: direct-mapped, so a lookup is one compare. */
+static struct roost_resolver_memo *memo_slot(struct roost_resolver *r, char kind, struct roost_slice id)
+{
+    uint64_t h = roost_fnv1a64(id.ptr, id.len) ^ (uint64_t)(unsigned char)kind;
+    return &r->memo[h % ROOST_RESOLVER_MEMO_SLOTS];
+}
+
+static int memo_matches(const struct roost_resolver_memo *m, char kind, struct roost_slice id, uint64_t version)
+{
+    return m->version && m->version == version && m->kind == kind
+           && strlen(m->id) == id.len && memcmp(m->id, id.ptr, id.len) == 0;
+}
+
+static void memo_claim(struct roost_resolver_memo *m, char kind, struct roost_slice id, uint64_t version)
+{
+    json_object_put(m->config);
+    m->config = NULL;
+    m->version = version;
+    m->kind = kind;
+    memcpy(m->id, id.ptr, id.len);
+    m->id[id.len] = '\0';
 }
 
 const char *roost_config_origin_name(enum roost_config_origin o)
@@ -83,6 +119,15 @@ static enum roost_err lookup_config(struct roost_resolver *r, const char *collec
                                     const struct roost_lookup_context *ctx, struct json_object **doc,
                                     enum roost_config_origin *origin)
 {
+    uint64_t version = roost_store_version(r->store, ROOST_STORE_META, ROOST_SLICE_NULL);
+    struct roost_resolver_memo *m = memo_slot(r, collection[0], id);
+    if (memo_matches(m, collection[0], id, version) && m->config
+        && roost_config_cache_classify(m->cached_at, m->ttl, r->cache.stale_max, r->now()) == ROOST_CACHE_FRESH) {
+        roost_counters_add(r->counters, ROOST_COUNTER_HITS, 1);
+        *doc = json_object_get(m->config);
+        *origin = ROOST_ORIGIN_CACHE;
+        return ROOST_OK;
+    }
     struct roost_config_entry entry = { 0 };
     enum roost_err err = roost_config_cache_get(&r->cache, collection, id, &entry);
     if (err && err != ROOST_ERR_KEY_NOT_FOUND && err != ROOST_ERR_STORE_CORRUPT)
@@ -90,6 +135,10 @@ static enum roost_err lookup_config(struct roost_resolver *r, const char *collec
     int have = err == ROOST_OK;
     if (have && entry.state == ROOST_CACHE_FRESH) {
         roost_counters_add(r->counters, ROOST_COUNTER_HITS, 1);
+        memo_claim(m, collection[0], id, version);
+        m->config = json_object_get(entry.config);
+        m->cached_at = entry.cached_at;
+        m->ttl = entry.ttl;
         *doc = json_object_get(entry.config);
         *origin = ROOST_ORIGIN_CACHE;
         roost_config_entry_release(&entry);
@@ -273,6 +322,34 @@ static enum roost_instance_status config_status(struct json_object *config, cons
     return ROOST_INSTANCE_INACTIVE;
 }
 
+/* The instance's local record (status, owner, last_active): remembered
+ * while META is unchanged, else read (and created for an instance the
+ * source knows, or with ROOST_AUTO_CREATE) through the registry. */
+static enum roost_err local_record(struct roost_resolver *r, struct roost_slice id,
+                                   struct roost_instance *inst)
+{
+    uint64_t version = roost_store_version(r->store, ROOST_STORE_META, ROOST_SLICE_NULL);
+    struct roost_resolver_memo *m = memo_slot(r, 'r', id);
+    if (memo_matches(m, 'r', id, version)) {
+        memcpy(inst->id, m->id, sizeof(inst->id));
+        inst->status = m->status;
+        roost_buf_set(&inst->owner, m->owner.ptr, m->owner.len);
+        inst->last_active = m->last_active;
+        return ROOST_OK;
+    }
+    enum roost_err err = roost_registry_resolve(r->store, id, r->source ? 1 : r->settings->auto_create,
+                                                r->now(), inst, NULL);
+    if (err)
+        return err;
+    /* Stamped with the version from before the read: if anything changed
+     * meanwhile, the next lookup reads again. */
+    memo_claim(m, 'r', id, version);
+    m->status = inst->status;
+    roost_buf_set(&m->owner, inst->owner.ptr, inst->owner.len);
+    m->last_active = inst->last_active;
+    return ROOST_OK;
+}
+
 enum roost_err roost_resolver_resolve(struct roost_resolver *r, const struct roost_lookup_context *ctx,
                                       struct roost_lookup_result *res)
 {
@@ -321,8 +398,7 @@ enum roost_err roost_resolver_resolve(struct roost_resolver *r, const struct roo
         struct roost_slice owner = member_string(res->config, "owner_id");
         roost_buf_set(&res->owner, owner.ptr, owner.len);
     }
-    err = roost_registry_resolve(r->store, roost_buf_slice(&id), r->source ? 1 : r->settings->auto_create,
-                                 r->now(), &inst, NULL);
+    err = local_record(r, roost_buf_slice(&id), &inst);
     if (err)
         goto out;
     res->last_active = inst.last_active;

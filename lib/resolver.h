@@ -53,6 +53,21 @@
 
 struct json_object;
 
+/* What this process last read of a record or config, kept while the META
+ * partition's version (store.h roost_store_version) stays the same: a hot
+ * instance is then resolved without a lock, a fetch or a JSON parse. */
+#define ROOST_RESOLVER_MEMO_SLOTS 64
+struct roost_resolver_memo {
+    uint64_t version;                 /* META version before it was read; 0: empty */
+    char kind;                        /* 'r' local record, else a collection's first letter */
+    char id[ROOST_INSTANCE_ID_MAX + 1];
+    enum roost_instance_status status;    /* 'r' */
+    struct roost_buf owner;               /* 'r' */
+    int64_t last_active;                  /* 'r' */
+    struct json_object *config;           /* configs: the entry's config */
+    int64_t cached_at, ttl;               /* configs */
+};
+
 struct roost_resolver {
     struct roost_store *store;
     struct roost_config_source *source;   /* NULL: the local registry */
@@ -60,11 +75,14 @@ struct roost_resolver {
     const struct roost_settings *settings;
     roost_now_fn now;
     struct roost_config_cache cache;      /* filled by roost_resolver_init */
+    struct roost_resolver_memo memo[ROOST_RESOLVER_MEMO_SLOTS];
 };
 
 void roost_resolver_init(struct roost_resolver *r, struct roost_store *st,
                          struct roost_config_source *source, struct roost_counters *counters,
                          const struct roost_settings *settings, roost_now_fn now);
+/* Frees what the resolver remembers; init it again before reuse. */
+void roost_resolver_release(struct roost_resolver *r);
 
 /* What the request brought. Slices are borrowed for the call. */
 struct roost_lookup_context {

@@ -141,6 +141,16 @@ int roost_store_part_count(const struct roost_store *st, enum roost_store_area a
 enum roost_err roost_store_begin_part(struct roost_store *st, enum roost_store_area area,
                                       int index, struct roost_store_scope *sc);
 
+/* A number that changes whenever the partition of (area, instance_id)
+ * changes: every write, repair or compaction, by any process. Read without
+ * a scope, in a few nanoseconds. A value a process read under a scope is
+ * still current while this number is what it was before that scope began
+ * (writers change the number before they change anything), so processes
+ * may keep parsed copies of records and check this instead of reading
+ * them again. */
+uint64_t roost_store_version(const struct roost_store *st, enum roost_store_area area,
+                             struct roost_slice instance_id);
+
 /* Rewrites the scope's partition without its free space (roostctl compact). */
 enum roost_err roost_store_compact(struct roost_store_scope *sc);
 

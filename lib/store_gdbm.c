@@ -784,6 +784,13 @@ enum roost_err roost_store_begin(struct roost_store *st, enum roost_store_area a
     return begin_index(st, 1 + shard_of(instance_id), sc);
 }
 
+uint64_t roost_store_version(const struct roost_store *st, enum roost_store_area area,
+                             struct roost_slice instance_id)
+{
+    const struct gfile *f = &st->files[area == ROOST_STORE_META ? META_PART : 1 + shard_of(instance_id)];
+    return PG_GET(f, gen);
+}
+
 int roost_store_part_count(const struct roost_store *st, enum roost_store_area area)
 {
     (void)st;

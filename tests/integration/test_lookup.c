@@ -964,12 +964,14 @@ static void test_cache__fresh_hits_do_not_touch_source(void **state)
 static void test_cache__expiry_refetches(void **state)
 {
     (void)state;
-    probe(-1, "in-exp", NULL);
-    assert_served("source");
+    /* in-gone and in-broken first: cached no later than in-exp, they are
+     * expired once in-exp is seen refetched */
     probe(-1, "in-gone", NULL);
     assert_served(NULL);
     probe(-1, "in-broken", NULL);
     assert_served(NULL);
+    probe(-1, "in-exp", NULL);
+    assert_served("source");
     put_doc("instances", "in-exp", "{\"status\":\"paused\"}");
     remove_doc("instances", "in-gone");
     put_doc("instances", "in-broken", "{\"status\":");
@@ -993,7 +995,7 @@ static void test_cache__expiry_refetches(void **state)
     }
     assert_source_hits("/instances/in-exp", 2);
 
-    /* cached no later than in-exp's first fetch: expired too by now */
+    /* cached before in-exp's first fetch: expired too by now */
     probe(-1, "in-gone", NULL);
     assert_json_error(&resp, 404, "INSTANCE_NOT_FOUND");
     assert_source_hits("/instances/in-gone", 2);
@@ -1568,9 +1570,10 @@ static void test_stale__source_stopped(void **state)
         /* refused at once: no reason to wait for the timeout */
         assert_true(resp_ms < scaled(1500));
     }
-    /* spec example: 'Service temporarily unavailable' */
     /* a project or a user that cannot be looked up is the same outage */
     put_value(-1, "/v1/cache/k", HDRS("X-Project-ID: pr-never"), "x");
+    assert_json_error(&resp, 503, "CONFIG_SERVICE_UNAVAILABLE");
+    put_value(-1, "/v1/cache/k", HDRS("X-User-ID: u-never"), "x");
     assert_json_error(&resp, 503, "CONFIG_SERVICE_UNAVAILABLE");
 
     assert_int_equal(cs_start(), 0);
@@ -1629,11 +1632,12 @@ static void test_file__chain_and_origin(void **state)
 static void test_file__expiry_malformed_and_removed(void **state)
 {
     (void)state;
-    probe(-1, "f-exp", NULL);
-    assert_served("source");
+    /* f-bad and f-gone first: expired once f-exp is seen refetched */
     probe(0, "f-bad", NULL);
     assert_served("source");
     probe(1, "f-gone", NULL);
+    assert_served("source");
+    probe(-1, "f-exp", NULL);
     assert_served("source");
     put_doc("instances", "f-exp", "{\"status\":\"paused\"}");
     put_doc("instances", "f-bad", "{\"status\": \"active\",");

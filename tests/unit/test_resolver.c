@@ -32,7 +32,9 @@
  *   config    fresh hit never reads the source; TTL boundary;     spec "Resolution Flow" steps 2-4,
  *             refetch; stale fallback (use_stale on/off); purge;   "TTL Behavior", "Stale Cache
  *             404 -> INSTANCE_NOT_FOUND and invalidation;          Fallback"; issue 6 part 2, 3
- *             status from the config; local fence; counters
+ *             status from the config; local fence; counters;
+ *             another process's writes seen at once (memo)        README "roostctl" "seen by the very
+ *                                                                  next request on every worker"
  *   errors    source failure shapes -> CONFIG_SERVICE_UNAVAILABLE  spec "Error Handling"; config_
  *             and no local record made; 404 -> INSTANCE_NOT_FOUND  source.h fetch errors
  *   access    unowned open; REQUIRE_AUTH; owner (config or         spec "Access Control"; issue 6
@@ -99,6 +101,7 @@ struct fx {
     struct roost_settings settings;
     int settings_loaded;
     struct roost_resolver r;
+    int resolver_inited;
     struct roost_lookup_result res;    /* of the last resolve() */
 };
 
@@ -139,6 +142,9 @@ static void configure(struct fx *f, int with_source, const struct var *vars)
     if (n)
         fail_msg("settings problems: %s", problems.ptr);
     roost_buf_release(&problems);
+    if (f->resolver_inited)
+        roost_resolver_release(&f->r);
+    f->resolver_inited = 1;
     roost_resolver_init(&f->r, f->st, with_source ? f->src : NULL, f->counters, &f->settings,
                         roost_test_clock_now);
 }
@@ -176,6 +182,8 @@ static int teardown(void **state)
 {
     struct fx *f = *state;
     roost_lookup_result_release(&f->res);
+    if (f->resolver_inited)
+        roost_resolver_release(&f->r);
     if (f->settings_loaded)
         roost_settings_release(&f->settings);
     roost_counters_close(f->counters);
@@ -871,6 +879,166 @@ static void test_resolver__config_counters_add_up(void **state)
     roost_counters_close(other);
 }
 
+/* What another process (roostctl, another worker) does to the store, run
+ * in a forked child with its own store handle. */
+enum other_op {
+    OTHER_SET_PAUSED,        /* roostctl set-status ID paused */
+    OTHER_INVALIDATE,        /* roostctl invalidate ID */
+    OTHER_PUT_MARKER_OTHER,  /* another worker cached {"marker": "other"} */
+    OTHER_OWNER_BOB,         /* roostctl / admin API: owner -> bob */
+    OTHER_INVALIDATE_ALL,    /* roostctl invalidate-all */
+};
+
+static void in_other_process(struct fx *f, enum other_op op, const char *id)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct roost_store *st = NULL;
+        if (roost_store_open(f->store_dir, &st) != ROOST_OK)
+            _exit(21);
+        struct roost_config_cache c = cache_of(f, st);
+        struct roost_slice sid = roost_slice_cstr(id);
+        enum roost_err err = ROOST_OK;
+        switch (op) {
+        case OTHER_SET_PAUSED:
+            err = roost_registry_set_status(st, sid, ROOST_INSTANCE_PAUSED);
+            break;
+        case OTHER_INVALIDATE:
+            err = roost_config_cache_invalidate(&c, "instances", sid);
+            break;
+        case OTHER_PUT_MARKER_OTHER: {
+            struct json_object *doc = json_tokener_parse("{\"marker\": \"other\"}");
+            err = roost_config_cache_put(&c, "instances", sid, doc);
+            json_object_put(doc);
+            break;
+        }
+        case OTHER_OWNER_BOB: {
+            struct json_object *patch = json_tokener_parse("{\"owner\": \"bob\"}");
+            struct roost_instance inst;
+            roost_instance_init(&inst);
+            err = roost_registry_update(st, sid, patch, &inst, NULL);
+            roost_instance_release(&inst);
+            json_object_put(patch);
+            break;
+        }
+        case OTHER_INVALIDATE_ALL:
+            err = roost_config_cache_invalidate_all(&c, NULL);
+            break;
+        }
+        roost_store_close(st);
+        _exit(err ? 30 : 0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* Resolves id until it is served from the cache twice in a row, so that
+ * whatever this process remembers of it is in play. */
+static void warm_up(struct fx *f, const char *id, const char *user)
+{
+    for (int i = 0; i < 3; i++)
+        assert_roost_ok(resolve(f, id, NULL, user, 0));
+    assert_origin(f, "cache");
+}
+
+static void test_resolver__config_other_process_changes_seen(void **state)
+{
+    struct fx *f = *state;
+    /* README "roostctl": "a change it makes is seen by the very next
+     * request on every worker"; issue 6 part 6: invalidate one, invalidate
+     * all. Whatever a worker keeps of a config or record between requests
+     * must give way at once to another process's write. */
+    put_doc(f, "instances", "inst-a", "{\"marker\": \"v1\"}");
+    warm_up(f, "inst-a", NULL);
+    assert_int_equal(f->res.status, ROOST_INSTANCE_ACTIVE);
+    /* a local fence set by roostctl */
+    in_other_process(f, OTHER_SET_PAUSED, "inst-a");
+    assert_roost_ok(resolve(f, "inst-a", NULL, NULL, 0));
+    assert_int_equal(f->res.status, ROOST_INSTANCE_PAUSED);
+    /* an entry another worker refreshed */
+    warm_up(f, "inst-a", NULL);
+    in_other_process(f, OTHER_PUT_MARKER_OTHER, "inst-a");
+    assert_roost_ok(resolve(f, "inst-a", NULL, NULL, 0));
+    assert_origin(f, "cache");
+    assert_marker(f, "other");
+    /* an entry invalidated elsewhere: fetched again, from a changed source */
+    warm_up(f, "inst-a", NULL);
+    put_doc(f, "instances", "inst-a", "{\"marker\": \"v2\"}");
+    in_other_process(f, OTHER_INVALIDATE, "inst-a");
+    assert_roost_ok(resolve(f, "inst-a", NULL, NULL, 0));
+    assert_origin(f, "source");
+    assert_marker(f, "v2");
+    warm_up(f, "inst-a", NULL);
+    put_doc(f, "instances", "inst-a", "{\"marker\": \"v3\"}");
+    in_other_process(f, OTHER_INVALIDATE_ALL, "inst-a");
+    assert_roost_ok(resolve(f, "inst-a", NULL, NULL, 0));
+    assert_origin(f, "source");
+    assert_marker(f, "v3");
+    /* the same process invalidating through the resolver's own cache */
+    warm_up(f, "inst-a", NULL);
+    put_doc(f, "instances", "inst-a", "{\"marker\": \"v4\"}");
+    assert_roost_ok(roost_config_cache_invalidate(&f->r.cache, "instances", roost_slice_cstr("inst-a")));
+    assert_roost_ok(resolve(f, "inst-a", NULL, NULL, 0));
+    assert_origin(f, "source");
+    assert_marker(f, "v4");
+    /* without a source: the record's owner changed by roostctl */
+    configure(f, 0, NULL);
+    struct json_object *fields = json_tokener_parse("{\"id\": \"local-1\", \"owner\": \"alice\"}");
+    struct roost_instance inst;
+    roost_instance_init(&inst);
+    assert_roost_ok(roost_registry_create(f->st, fields, roost_test_clock_now(), &inst, NULL));
+    roost_instance_release(&inst);
+    json_object_put(fields);
+    for (int i = 0; i < 3; i++)
+        assert_roost_ok(resolve(f, "local-1", NULL, "alice", 0));
+    in_other_process(f, OTHER_OWNER_BOB, "local-1");
+    assert_roost_err(resolve(f, "local-1", NULL, "alice", 0), ROOST_ERR_ACCESS_DENIED);
+    assert_roost_ok(resolve(f, "local-1", NULL, "bob", 0));
+    in_other_process(f, OTHER_SET_PAUSED, "local-1");
+    assert_roost_ok(resolve(f, "local-1", NULL, "bob", 0));
+    assert_int_equal(f->res.status, ROOST_INSTANCE_PAUSED);
+}
+
+static void test_resolver__config_remembered_config_expires(void **state)
+{
+    struct fx *f = *state;
+    /* spec "TTL Behavior": fresh 0-300 s, then refetched - also for a
+     * config this process has served from the cache several times. */
+    put_doc(f, "instances", "inst-a", "{\"marker\": \"v1\"}");
+    warm_up(f, "inst-a", NULL);
+    put_doc(f, "instances", "inst-a", "{\"marker\": \"v2\"}");
+    roost_test_clock_advance(299);
+    assert_roost_ok(resolve(f, "inst-a", NULL, NULL, 0));
+    assert_origin(f, "cache");
+    assert_marker(f, "v1");
+    roost_test_clock_advance(1);
+    assert_roost_ok(resolve(f, "inst-a", NULL, NULL, 0));
+    assert_origin(f, "source");
+    assert_marker(f, "v2");
+    /* and the stale fallback still works for a remembered config */
+    warm_up(f, "inst-a", NULL);
+    break_doc(f, "instances", "inst-a");
+    roost_test_clock_advance(300);
+    assert_roost_ok(resolve(f, "inst-a", NULL, NULL, 0));
+    assert_origin(f, "stale_cache");
+    assert_marker(f, "v2");
+    /* a clock set back: an entry stamped in the future counts as stale
+     * (config_cache.h), remembered or not */
+    put_doc(f, "instances", "inst-a", "{\"marker\": \"v3\"}");
+    assert_roost_ok(resolve(f, "inst-a", NULL, NULL, 0));
+    assert_origin(f, "source");
+    warm_up(f, "inst-a", NULL);
+    put_doc(f, "instances", "inst-a", "{\"marker\": \"v4\"}");
+    roost_test_clock_advance(-10);
+    assert_roost_ok(resolve(f, "inst-a", NULL, NULL, 0));
+    assert_origin(f, "source");
+    assert_marker(f, "v4");
+}
+
 /* ---- source errors ------------------------------------------------------- */
 
 static void test_resolver__errors_source_failures_are_503(void **state)
@@ -1339,6 +1507,8 @@ int main(void)
         T(test_resolver__config_local_fence_overrides),
         T(test_resolver__config_fields_kept),
         T(test_resolver__config_counters_add_up),
+        T(test_resolver__config_other_process_changes_seen),
+        T(test_resolver__config_remembered_config_expires),
         T(test_resolver__errors_source_failures_are_503),
         T(test_resolver__errors_unreadable_file_is_503),
         T(test_resolver__errors_source_404_is_instance_not_found),
