@@ -180,6 +180,20 @@ static enum roost_err lookup_config(struct roost_resolver *r, const char *collec
             goto out;
         }
     }
+    /* Won the claim: the previous claimant may have stored its answer
+     * between our read and our claim (put drops the claim with it). */
+    struct roost_config_entry again = { 0 };
+    if (roost_config_cache_get(&r->cache, collection, id, &again) == ROOST_OK
+        && again.state == ROOST_CACHE_FRESH) {
+        roost_config_cache_unclaim(&r->cache, collection, id);
+        roost_counters_add(r->counters, ROOST_COUNTER_HITS, 1);
+        *doc = json_object_get(again.config);
+        *origin = ROOST_ORIGIN_CACHE;
+        roost_config_entry_release(&again);
+        err = ROOST_OK;
+        goto out;
+    }
+    roost_config_entry_release(&again);
     roost_counters_add(r->counters, ROOST_COUNTER_MISSES, 1);
     struct json_object *fetched = NULL;
     err = fetch_source(r, collection, id, ctx, &fetched);

@@ -10,8 +10,9 @@
  * not a JSON object, or not a regular file), which config_source.c answers
  * CONFIG_SERVICE_UNAVAILABLE; a source "404" is a missing file. Tests run
  * as root, so unreadable files are checked only when not root. Time is
- * testlib's fake clock; nothing sleeps except the stampede test that waits
- * for the resolver's own bounded wait (ROOST_CONFIG_TIMEOUT_MS=100).
+ * testlib's fake clock; only the stampede tests take real time: the
+ * resolver's own bounded wait (ROOST_CONFIG_TIMEOUT_MS=100, so about a
+ * second) and a child that stores its entry 40 ms into that wait.
  * "Another process" holding a refresh claim is a forked child with its own
  * store handle that stays alive until the test releases it.
  *
@@ -33,7 +34,7 @@
  *             refetch; stale fallback (use_stale on/off); purge;   "TTL Behavior", "Stale Cache
  *             404 -> INSTANCE_NOT_FOUND and invalidation;          Fallback"; issue 6 part 2, 3
  *             status from the config; local fence; counters;
- *             another process's writes seen at once (memo)        README "roostctl" "seen by the very
+ *             another process's writes seen at once (memo)        README roostctl: "seen by the very
  *                                                                  next request on every worker"
  *   errors    source failure shapes -> CONFIG_SERVICE_UNAVAILABLE  spec "Error Handling"; config_
  *             and no local record made; 404 -> INSTANCE_NOT_FOUND  source.h fetch errors
