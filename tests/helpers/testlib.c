@@ -84,3 +84,31 @@ struct roost_store *roost_test_store(void **state)
 {
     return ((struct roost_test_store *)*state)->st;
 }
+
+void roost_test_capture_start(struct roost_test_capture *c)
+{
+    fflush(stderr);
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    c->file = f;
+    c->saved_fd = dup(2);
+    assert_true(c->saved_fd >= 0);
+    assert_true(dup2(fileno(f), 2) >= 0);
+}
+
+void roost_test_capture_stop(struct roost_test_capture *c, struct roost_buf *out)
+{
+    FILE *f = c->file;
+    fflush(stderr);
+    dup2(c->saved_fd, 2);
+    close(c->saved_fd);
+    roost_buf_reset(out);
+    off_t end = lseek(fileno(f), 0, SEEK_END);
+    assert_true(end >= 0);
+    roost_buf_grow(out, (size_t)end);
+    ssize_t n = pread(fileno(f), out->ptr, (size_t)end, 0);
+    assert_int_equal(n, end);
+    out->len = (size_t)n;
+    out->ptr[out->len] = '\0';
+    fclose(f);
+}

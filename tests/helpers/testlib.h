@@ -35,6 +35,17 @@ int roost_test_store_setup(void **state, const char *tag);
 int roost_test_store_teardown(void **state);
 struct roost_store *roost_test_store(void **state);
 
+/* Captures what is written to fd 2 between start and stop (log lines);
+ * fd 2 is redirected only in between, so cmocka's own failure messages
+ * always reach the real stderr. stop puts it back and hands over the text. */
+struct roost_test_capture {
+    int saved_fd;
+    void *file;   /* FILE * */
+};
+struct roost_buf;
+void roost_test_capture_start(struct roost_test_capture *c);
+void roost_test_capture_stop(struct roost_test_capture *c, struct roost_buf *out);
+
 /* Fails the test with the error's enum name when expr is not ROOST_OK. */
 #define assert_roost_ok(expr) \
     roost_test_assert_err((expr), ROOST_OK, #expr, __FILE__, __LINE__)

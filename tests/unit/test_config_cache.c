@@ -179,39 +179,6 @@ static uint64_t meta_generation(struct fx *f)
     return ps.generation;
 }
 
-/* fd 2 is redirected only between capture_start() and capture_stop(), so
- * cmocka's own failure messages always reach the real stderr. */
-struct capture {
-    int saved_fd;
-    FILE *file;
-};
-
-static void capture_start(struct capture *c)
-{
-    fflush(stderr);
-    c->file = tmpfile();
-    assert_non_null(c->file);
-    c->saved_fd = dup(2);
-    assert_true(c->saved_fd >= 0);
-    assert_true(dup2(fileno(c->file), 2) >= 0);
-}
-
-static void capture_stop(struct capture *c, struct roost_buf *out)
-{
-    fflush(stderr);
-    dup2(c->saved_fd, 2);
-    close(c->saved_fd);
-    roost_buf_reset(out);
-    off_t end = lseek(fileno(c->file), 0, SEEK_END);
-    assert_true(end >= 0);
-    roost_buf_grow(out, (size_t)end);
-    ssize_t n = pread(fileno(c->file), out->ptr, (size_t)end, 0);
-    assert_int_equal(n, end);
-    out->len = (size_t)n;
-    out->ptr[out->len] = '\0';
-    fclose(c->file);
-}
-
 static const char *state_name(int s)
 {
     switch (s) {
@@ -456,11 +423,11 @@ static void test_config_cache__unreadable_entry_removed(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         raw_put(f, "instance_config:bad", roost_slice_make(bad[i].raw, bad[i].len));
         struct roost_config_entry e = { 0 };
-        struct capture cap;
+        struct roost_test_capture cap;
         struct roost_buf log = ROOST_BUF_INIT;
-        capture_start(&cap);
+        roost_test_capture_start(&cap);
         enum roost_err err = roost_config_cache_get(&f->c, INST, S("bad"), &e);
-        capture_stop(&cap, &log);
+        roost_test_capture_stop(&cap, &log);
         if (err != ROOST_ERR_STORE_CORRUPT)
             fail_msg("%s: %s, want STORE_CORRUPT", bad[i].why, roost_err_name(err));
         assert_null(e.config);
@@ -576,11 +543,11 @@ static void test_config_cache__put_depth_bound(void **state)
     assert_true(json_object_equal(ok, e.config));
     roost_config_entry_release(&e);
 
-    struct capture cap;
+    struct roost_test_capture cap;
     struct roost_buf log = ROOST_BUF_INIT;
-    capture_start(&cap);
+    roost_test_capture_start(&cap);
     enum roost_err err = roost_config_cache_put(&f->c, INST, S("deep"), deep);
-    capture_stop(&cap, &log);
+    roost_test_capture_stop(&cap, &log);
     assert_roost_err(err, ROOST_ERR_STORE_TOO_BIG);
     assert_non_null(strstr(log.ptr, "'deep'"));
     assert_int_equal(raw_exists(f, "instance_config:deep"), 0);
@@ -592,9 +559,9 @@ static void test_config_cache__put_depth_bound(void **state)
     assert_roost_ok(roost_config_cache_get(&f->c, INST, S("arr"), &e));
     roost_config_entry_release(&e);
     json_object_array_add(a, nested(ROOST_JSON_DEPTH_MAX - 2));
-    capture_start(&cap);
+    roost_test_capture_start(&cap);
     err = roost_config_cache_put(&f->c, INST, S("arr2"), arr);
-    capture_stop(&cap, &log);
+    roost_test_capture_stop(&cap, &log);
     assert_roost_err(err, ROOST_ERR_STORE_TOO_BIG);
     roost_buf_release(&log);
     json_object_put(ok);

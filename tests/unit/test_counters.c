@@ -100,49 +100,16 @@ static void read_file(const char *path, struct roost_buf *out)
     close(fd);
 }
 
-/* fd 2 is redirected only between capture_start() and capture_stop(), so
- * cmocka's own failure messages always reach the real stderr. */
-struct capture {
-    int saved_fd;
-    FILE *file;
-};
-
-static void capture_start(struct capture *c)
-{
-    fflush(stderr);
-    c->file = tmpfile();
-    assert_non_null(c->file);
-    c->saved_fd = dup(2);
-    assert_true(c->saved_fd >= 0);
-    assert_true(dup2(fileno(c->file), 2) >= 0);
-}
-
-static void capture_stop(struct capture *c, struct roost_buf *out)
-{
-    fflush(stderr);
-    dup2(c->saved_fd, 2);
-    close(c->saved_fd);
-    roost_buf_reset(out);
-    off_t end = lseek(fileno(c->file), 0, SEEK_END);
-    assert_true(end >= 0);
-    roost_buf_grow(out, (size_t)end);
-    ssize_t n = pread(fileno(c->file), out->ptr, (size_t)end, 0);
-    assert_int_equal(n, end);
-    out->len = (size_t)n;
-    out->ptr[out->len] = '\0';
-    fclose(c->file);
-}
-
 /* Opening dir must fail with STORE_UNAVAILABLE, logging one line that
  * names the file and contains want. */
 static void assert_refused_with_log(const struct fx *f, const char *want)
 {
-    struct capture cap;
+    struct roost_test_capture cap;
     struct roost_buf log = ROOST_BUF_INIT;
     struct roost_counters *c = NULL;
-    capture_start(&cap);
+    roost_test_capture_start(&cap);
     enum roost_err err = roost_counters_open(f->dir, &c);
-    capture_stop(&cap, &log);
+    roost_test_capture_stop(&cap, &log);
     assert_roost_err(err, ROOST_ERR_STORE_UNAVAILABLE);
     assert_null(c);
     if (!strstr(log.ptr, "counters: ") || !strstr(log.ptr, f->path) || !strstr(log.ptr, want))

@@ -32,40 +32,6 @@
 #include "log.h"
 #include "testlib.h"
 
-/* fd 2 is redirected only between capture_start() and capture_stop(), so
- * cmocka's own failure messages always reach the real stderr. */
-struct capture {
-    int saved_fd;     /* the real stderr */
-    FILE *file;       /* what fd 2 points at while capturing */
-};
-
-static void capture_start(struct capture *c)
-{
-    fflush(stderr);
-    c->file = tmpfile();
-    assert_non_null(c->file);
-    c->saved_fd = dup(2);
-    assert_true(c->saved_fd >= 0);
-    assert_true(dup2(fileno(c->file), 2) >= 0);
-}
-
-/* Puts stderr back and returns everything written to fd 2 meanwhile. */
-static void capture_stop(struct capture *c, struct roost_buf *out)
-{
-    fflush(stderr);
-    dup2(c->saved_fd, 2);
-    close(c->saved_fd);
-    roost_buf_reset(out);
-    off_t end = lseek(fileno(c->file), 0, SEEK_END);
-    assert_true(end >= 0);
-    roost_buf_grow(out, (size_t)end);
-    ssize_t n = pread(fileno(c->file), out->ptr, (size_t)end, 0);
-    assert_int_equal(n, end);
-    out->len = (size_t)n;
-    out->ptr[out->len] = '\0';
-    fclose(c->file);
-}
-
 static int reset_level(void **state)
 {
     (void)state;
@@ -142,11 +108,11 @@ static void test_log__threshold_drops_lines_above_it(void **state)
     struct roost_buf out = ROOST_BUF_INIT;
     char *pre = prefix("t");
     for (int l = ROOST_LOG_ERROR; l <= ROOST_LOG_DEBUG; l++) {
-        struct capture c;
+        struct roost_test_capture c;
         roost_log_set_level((enum roost_log_level)l);
-        capture_start(&c);
+        roost_test_capture_start(&c);
         log_all_four();
-        capture_stop(&c, &out);
+        roost_test_capture_stop(&c, &out);
         /* the lines written, in order, one letter each */
         struct roost_buf letters = ROOST_BUF_INIT;
         for (char *line = out.ptr; *line; ) {
@@ -167,13 +133,13 @@ static void test_log__default_level_drops_info(void **state)
 {
     (void)state;
     /* DESIGN.md: ROOST_LOG_LEVEL default "warn" - info and debug are dropped */
-    struct capture c;
+    struct roost_test_capture c;
     struct roost_buf out = ROOST_BUF_INIT;
     roost_log_set_level(ROOST_LOG_WARN);
-    capture_start(&c);
+    roost_test_capture_start(&c);
     roost_log(ROOST_LOG_INFO, "registry", "created instance '%s'", "x");
     roost_log(ROOST_LOG_DEBUG, "registry", "noise");
-    capture_stop(&c, &out);
+    roost_test_capture_stop(&c, &out);
     assert_int_equal(out.len, 0);
     roost_buf_release(&out);
 }
@@ -184,12 +150,12 @@ static void test_log__format_exact(void **state)
 {
     (void)state;
     /* log.h: "Format:  roost[PID]: MODULE: message 'subject': reason" */
-    struct capture c;
+    struct roost_test_capture c;
     struct roost_buf out = ROOST_BUF_INIT;
-    capture_start(&c);
+    roost_test_capture_start(&c);
     roost_log(ROOST_LOG_ERROR, "store", "cannot open '%s': %s", "/var/lib/roost/meta.db",
               "Permission denied");
-    capture_stop(&c, &out);
+    roost_test_capture_stop(&c, &out);
     struct roost_buf want = ROOST_BUF_INIT;
     roost_buf_appendf(&want, "roost[%ld]: store: cannot open '/var/lib/roost/meta.db': "
                       "Permission denied\n", (long)getpid());
@@ -202,13 +168,13 @@ static void test_log__one_line_per_record(void **state)
 {
     (void)state;
     /* STYLE.md: "one line per event on stderr" */
-    struct capture c;
+    struct roost_test_capture c;
     struct roost_buf out = ROOST_BUF_INIT;
-    capture_start(&c);
+    roost_test_capture_start(&c);
     roost_log(ROOST_LOG_ERROR, "a", "first");
     roost_log(ROOST_LOG_WARN, "b", "second %d", 2);
     roost_log(ROOST_LOG_ERROR, "c", "%s", "");
-    capture_stop(&c, &out);
+    roost_test_capture_stop(&c, &out);
     assert_int_equal(count_lines(&out), 3);
     struct roost_buf want = ROOST_BUF_INIT;
     roost_buf_appendf(&want, "roost[%ld]: a: first\nroost[%ld]: b: second 2\nroost[%ld]: c: \n",
@@ -223,11 +189,11 @@ static void test_log__newlines_in_message_flattened(void **state)
     (void)state;
     /* STYLE.md "one line per event": a message (or a quoted subject from a
      * client) holding CR or LF must not start a forged line in the log. */
-    struct capture c;
+    struct roost_test_capture c;
     struct roost_buf out = ROOST_BUF_INIT;
-    capture_start(&c);
+    roost_test_capture_start(&c);
     roost_log(ROOST_LOG_ERROR, "kv", "key '%s' bad", "a\nroost[1]: fake: b\r\nc");
-    capture_stop(&c, &out);
+    roost_test_capture_stop(&c, &out);
     assert_int_equal(count_lines(&out), 1);
     assert_null(strchr(out.ptr, '\r'));
     assert_int_equal(out.ptr[out.len - 1], '\n');
@@ -243,16 +209,16 @@ static void test_log__long_message_still_one_line(void **state)
 {
     (void)state;
     /* STYLE.md "one line per event": a message longer than any buffer is cut, not split */
-    struct capture c;
+    struct roost_test_capture c;
     struct roost_buf out = ROOST_BUF_INIT;
     char *big = malloc(20001);
     assert_non_null(big);
     memset(big, 'x', 20000);
     big[20000] = '\0';
-    capture_start(&c);
+    roost_test_capture_start(&c);
     roost_log(ROOST_LOG_ERROR, "big", "%s", big);
     roost_log(ROOST_LOG_ERROR, "after", "next");
-    capture_stop(&c, &out);
+    roost_test_capture_stop(&c, &out);
     assert_int_equal(count_lines(&out), 2);
     char *pre = prefix("big");
     assert_memory_equal(out.ptr, pre, strlen(pre));
@@ -271,10 +237,10 @@ static void test_log__pid_is_the_writers_after_fork(void **state)
     /* log.h: "roost[PID]" and "the pid cache ... set once at start": a
      * process that forks (the store's tests, roostctl helpers) must still
      * name the process that wrote the line, or worker logs mislead. */
-    struct capture c;
+    struct roost_test_capture c;
     struct roost_buf out = ROOST_BUF_INIT;
     roost_log(ROOST_LOG_DEBUG, "t", "dropped, but may fill a cache");
-    capture_start(&c);
+    roost_test_capture_start(&c);
     roost_log(ROOST_LOG_ERROR, "parent", "before");
     pid_t child = fork();
     if (child == 0) {
@@ -283,7 +249,7 @@ static void test_log__pid_is_the_writers_after_fork(void **state)
     }
     int status = 0;
     pid_t waited = waitpid(child, &status, 0);
-    capture_stop(&c, &out);
+    roost_test_capture_stop(&c, &out);
     assert_true(child > 0);
     assert_int_equal(waited, child);
     struct roost_buf want = ROOST_BUF_INIT;
