@@ -18,8 +18,9 @@
 # Results: a table on stdout, and bench/results/latest.json.
 #
 # Options:
-#   --quick            CI smoke run: 1 s per run, 1 round, 16 connections only,
-#                      10,000 keys for the "1M" workload, no warm-up
+#   --quick            CI smoke run: 1 round, 64 connections only, each wrk run
+#                      cut at 1,500 responses per thread (at most 1 s), 10,000
+#                      keys for the "1M" workload, no warm-up, targets not judged
 #   --duration S       seconds per wrk run (default 10)
 #   --repeats N        rounds (default 3)
 #   --conns "16 64"    connection counts
@@ -48,11 +49,12 @@ build="$top/build"
 out="$top/bench/results/latest.json"
 wrk_threads=2 workers=4 small_keys=10000 instances=10
 growth_first=10000 growth_total=100000
+quick_stop=""   # --quick: each wrk run ends after this many responses per thread
 
 while [ $# -gt 0 ]; do
     case "$1" in
-        --quick) quick=1; duration=1; repeats=1; conns="16"; big_keys=10000; warmup=0
-                 growth_first=1000; growth_total=10000 ;;
+        --quick) quick=1; duration=1; repeats=1; conns="64"; big_keys=10000; warmup=0
+                 growth_first=1000; growth_total=10000; quick_stop=1500 ;;
         --duration) duration=$2; shift ;;
         --repeats) repeats=$2; shift ;;
         --conns) conns=$2; shift ;;
@@ -302,6 +304,7 @@ wrk_args() {
 run_wrk() {
     local target=$1 workload=$2 c=$3 d=$4 out line
     shift 4
+    [ -n "$quick_stop" ] && set -- stop="$quick_stop" "$@"
     # shellcheck disable=SC2046
     out=$(wrk -t"$wrk_threads" -c"$c" -d"${d}s" --timeout 5s -s "$top/bench/wrk.lua" \
           "$(url_of "$target")" -- target="$target" $(wrk_args "$workload") "$@" 2>&1) \
@@ -371,7 +374,9 @@ store_big=$tmp/template-big
 preload_small_ms=$(preload_template "$store_small" "$small_keys")
 say "preloaded $small_keys keys in ${preload_small_ms} ms"
 preload_big_ms=null
-if [[ " $workloads " == *" get_hit_1m "* ]] && has_target roost; then
+if [ "$big_keys" = "$small_keys" ]; then
+    store_big=$store_small
+elif [[ " $workloads " == *" get_hit_1m "* ]] && has_target roost; then
     preload_big_ms=$(preload_template "$store_big" "$big_keys")
     say "preloaded $big_keys keys in ${preload_big_ms} ms"
 fi
@@ -531,14 +536,13 @@ def ratio($g; $other): [ $g | group_by(.round)[]
 mv "$out.tmp" "$out"
 
 # ---------------------------------------------------------------- the table
+jq -r '"roost bench \(.date): \(.machine.nproc) x \(.machine.cpu), wrk -t\(.settings.wrk_threads), \(.settings.workers) workers, \(.settings.duration_s) s x \(.settings.repeats) round(s), medians\(if .settings.quick then " (--quick: smoke run, figures not meaningful)" else "" end)", ""' "$out"
 jq -r '
 def n0: if . == null then "-" else (. + 0.5 | floor | tostring) end;
 def n2: if . == null then "-" else ((. * 100 + 0.5 | floor) / 100 | tostring
         | if test("\\.") then (if test("\\.[0-9]$") then . + "0" else . end) else . + ".00" end) end;
 def ms: if . == null then "-" else (. / 1000 | n2) end;
 def mib: if . == null then "-" else (. / 1024 * 10 + 0.5 | floor | . / 10 | tostring) end;
-"roost bench \(.date): \(.machine.nproc) x \(.machine.cpu), wrk -t\(.settings.wrk_threads), \(.settings.workers) workers, \(.settings.duration_s) s x \(.settings.repeats) round(s), medians\(if .settings.quick then " (--quick: smoke run, figures not meaningful)" else "" end)",
-"",
 (["workload", "c", "roost/s", "p50ms", "p99ms", "lean/s", "p99ms", "x lean", "webdis/s", "p99ms", "x webdis", "RSS MiB sum/max", "RssAnon MiB sum/max", "keys/s"] | @tsv),
 (.results[] | [ .workload, (.conns | tostring), (.roost.rps | n0), (.roost.p50_us | ms), (.roost.p99_us | ms),
     (.lean.rps | n0), (.lean.p99_us | ms), (.ratio_lean | n2),

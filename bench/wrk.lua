@@ -19,8 +19,9 @@
 --                for put, 2048 for batch), then sent round-robin, so that no
 --                Lua formatting runs while measuring
 --   seed         random seed (default 1); each thread adds its number
---   stop         stop each thread after this many responses (memory growth
---                runs; costs a Lua call per response, so not for timing)
+--   stop         stop wrk once a thread has seen this many responses (memory
+--                growth runs with -t1, and --quick; costs a Lua call per
+--                response, so not for timing)
 --
 -- done() prints one line for run.sh:
 --   BENCH requests=N duration_us=N rps=X p50_us=N ... status_errors=N
@@ -121,10 +122,16 @@ function init(args)
     npool = cfg.pool or (cfg.op == "batch" and 2048 or cfg.op == "put" and 8192 or 65536)
     for k = 1, npool do pool[k] = build() end
     if cfg.stop then
+        -- wrk's main thread sleeps for the whole -d whatever its threads
+        -- do; SIGINT (which wrk handles as "stop now") wakes it up. The
+        -- shell os.execute starts is wrk's child: $PPID is wrk.
         local seen, limit = 0, cfg.stop
         response = function()
             seen = seen + 1
-            if seen == limit then wrk.thread:stop() end
+            if seen == limit then
+                wrk.thread:stop()
+                os.execute("kill -INT $PPID")
+            end
         end
     end
 end

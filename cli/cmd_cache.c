@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "config_cache.h"
@@ -115,7 +116,10 @@ int ctl_cmd_warm(struct ctl *c, const struct ctl_command *cmd, int argc, char **
     for (int i = 0; i < n; i++)
         slices[i] = roost_slice_cstr(ids[i]);
     size_t ok = 0, failed = 0;
-    enum roost_err err = roost_resolver_warm(&cc.resolver, slices, (size_t)n, &ok, &failed);
+    struct roost_buf reqid = ROOST_BUF_INIT;
+    roost_buf_appendf(&reqid, "roostctl-warm-%ld", (long)getpid());
+    enum roost_err err = roost_resolver_warm(&cc.resolver, slices, (size_t)n, roost_buf_slice(&reqid), &ok, &failed);
+    roost_buf_release(&reqid);
     cache_close(&cc);
     if (err)
         return ctl_fail_err(c, cmd, err, "cannot warm the cache");

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "handlers.h"
+#include "encoding.h"
 #include "keyspace.h"
 #include "limits.h"
 #include "log.h"
@@ -134,6 +135,11 @@ static int resolve_instance_or_respond(struct roost_request_ctx *ctx)
         roost_http_response_error(ctx->resp, ROOST_ERR_STORE_UNAVAILABLE, NULL, NULL);
         return -1;
     }
+    struct roost_slice user = request_user(app, req);
+    if (user.len > ROOST_USER_MAX || !roost_utf8_valid(user.ptr, user.len) || roost_has_control(user.ptr, user.len)) {
+        roost_http_response_error(ctx->resp, ROOST_ERR_INVALID_USER, NULL, NULL);
+        return -1;
+    }
     int project_given = 0;
     enum roost_err err = roost_http_project_id(req, &app->project_id, &project_given);
     if (err) {
@@ -143,7 +149,7 @@ static int resolve_instance_or_respond(struct roost_request_ctx *ctx)
     struct roost_lookup_context lc = {
         .instance_id = ctx->instance_given ? roost_buf_slice(&app->instance_id) : ROOST_SLICE_NULL,
         .project_id = project_given ? roost_buf_slice(&app->project_id) : ROOST_SLICE_NULL,
-        .user_id = request_user(app, req),
+        .user_id = user,
         .request_id = roost_buf_slice(&app->request_id),
         .allow_default = !(ctx->match.route->flags & ROOST_ROUTE_INSTANCE_REQUIRED),
     };

@@ -263,7 +263,8 @@ static void warm_cache(struct roost_request_ctx *ctx)
         }
     }
     size_t ok = 0, bad = 0;
-    enum roost_err err = roost_resolver_warm(&ctx->app->resolver, slices, n, &ok, &bad);
+    enum roost_err err = roost_resolver_warm(&ctx->app->resolver, slices, n, roost_buf_slice(&ctx->app->request_id),
+                                             &ok, &bad);
     if (err) {
         roost_respond_error(ctx, err);
         goto out;

@@ -32,6 +32,7 @@
     X(FORBIDDEN,             "FORBIDDEN",             403, "this user may not use the admin API") \
     X(INVALID_CURSOR,        "INVALID_CURSOR",        400, "cursor is not one this server handed out") \
     X(INVALID_CONTEXT,       "INVALID_CONTEXT",       400, "invalid request context: no instance could be determined") \
+    X(INVALID_USER,          "INVALID_USER",          400, "user name must be at most 256 bytes of UTF-8 without control characters") \
     X(INVALID_PROJECT_ID,    "INVALID_PROJECT_ID",    400, "project ID must be 1-64 characters of A-Z a-z 0-9 . _ -") \
     X(AUTHENTICATION_REQUIRED, "AUTHENTICATION_REQUIRED", 401, "authentication required") \
     X(ACCESS_DENIED,         "ACCESS_DENIED",         403, "access denied") \

@@ -59,6 +59,10 @@
 #define ROOST_ADMIN_LIST_DEFAULT 100
 #define ROOST_ADMIN_LIST_MAX 1000
 
+/* A user name (REMOTE_USER or the trusted header): it is sent on to the
+ * config source as X-User-ID and written in log lines. */
+#define ROOST_USER_MAX 256
+
 /* ROOST_MODE: a short word reported by /health. */
 #define ROOST_MODE_MAX 32
 

@@ -101,6 +101,10 @@ static void sleep_ms(long ms)
 static enum roost_err fetch_source(struct roost_resolver *r, const char *collection, struct roost_slice id,
                                    const struct roost_lookup_context *ctx, struct json_object **doc)
 {
+    /* "." and ".." have the id syntax but can name no file or URL path
+     * segment: nothing at any source has them. */
+    if (roost_slice_eq_cstr(id, ".") || roost_slice_eq_cstr(id, ".."))
+        return ROOST_ERR_CONFIG_NOT_FOUND;
     struct roost_buf detail = ROOST_BUF_INIT;
     enum roost_err err = roost_config_source_fetch(r->source, collection, id, ctx->user_id,
                                                    ctx->request_id, doc, &detail);
@@ -296,8 +300,6 @@ static enum roost_err check_access(struct roost_resolver *r, const struct roost_
                                    const struct roost_lookup_result *res, struct json_object **user)
 {
     int anonymous = ctx->user_id.len == 0;
-    if (anonymous && r->settings->require_auth)
-        return ROOST_ERR_AUTHENTICATION_REQUIRED;
     if (res->owner.len == 0)
         return ROOST_OK;                           /* unowned: open */
     if (anonymous)
@@ -373,6 +375,14 @@ enum roost_err roost_resolver_resolve(struct roost_resolver *r, const struct roo
     roost_instance_init(&inst);
     enum roost_err err = ROOST_OK;
 
+    /* Anonymous requests are refused before any lookup when authentication
+     * is required: a stranger must not learn which instances exist, nor
+     * make roost ask the source about them. */
+    if (r->settings->require_auth && ctx->user_id.len == 0) {
+        err = ROOST_ERR_AUTHENTICATION_REQUIRED;
+        goto out;
+    }
+
     /* 1. Which instance. */
     if (ctx->instance_id.len) {
         roost_buf_set(&id, ctx->instance_id.ptr, ctx->instance_id.len);
@@ -436,11 +446,11 @@ out:
 }
 
 enum roost_err roost_resolver_warm(struct roost_resolver *r, const struct roost_slice *ids, size_t n,
-                                   size_t *ok, size_t *failed)
+                                   struct roost_slice request_id, size_t *ok, size_t *failed)
 {
     size_t good = 0, bad = 0;
     struct roost_lookup_context ctx = { 0 };
-    ctx.request_id = roost_slice_cstr("warm");
+    ctx.request_id = request_id;
     for (size_t i = 0; r->source && i < n; i++) {
         struct json_object *doc = NULL;
         enum roost_err err = fetch_source(r, "instances", ids[i], &ctx, &doc);

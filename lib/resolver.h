@@ -32,8 +32,9 @@
  * Access (spec "Access Control"): the owner may use the instance, users
  * with the admin role may use any, others get ACCESS_DENIED. Instances
  * without an owner are open, unless ROOST_REQUIRE_AUTH, when anonymous
- * requests get AUTHENTICATION_REQUIRED (and so do anonymous requests to an
- * owned instance). Roles come from the user's record at the config source
+ * requests get AUTHENTICATION_REQUIRED, before anything is looked up (so
+ * strangers cannot probe which instances exist). Without it, anonymous
+ * requests to an owned instance get ACCESS_DENIED. Roles come from the user's record at the config source
  * ("roles": [...]) and from ROOST_ADMIN_USERS (admin).
  */
 #ifndef ROOST_RESOLVER_H
@@ -133,9 +134,10 @@ void roost_lookup_result_release(struct roost_lookup_result *res);
 enum roost_err roost_resolver_resolve(struct roost_resolver *r, const struct roost_lookup_context *ctx,
                                       struct roost_lookup_result *res);
 
-/* Fetches each id into the cache from the source (spec "warmCache");
- * ok and failed (may be NULL) count them. Without a source: nothing to do. */
+/* Fetches each id into the cache from the source (spec "warmCache"), sent
+ * with request_id; ok and failed (may be NULL) count them. Without a
+ * source: nothing to do. */
 enum roost_err roost_resolver_warm(struct roost_resolver *r, const struct roost_slice *ids, size_t n,
-                                   size_t *ok, size_t *failed);
+                                   struct roost_slice request_id, size_t *ok, size_t *failed);
 
 #endif

@@ -1442,7 +1442,7 @@ static void test_resolver__warm_fills_cache(void **state)
         roost_slice_cstr("inst-b"), roost_slice_cstr("inst-bad"),
     };
     size_t ok = 99, failed = 99;
-    assert_roost_ok(roost_resolver_warm(&f->r, ids, 4, &ok, &failed));
+    assert_roost_ok(roost_resolver_warm(&f->r, ids, 4, roost_slice_cstr("warm-test"), &ok, &failed));
     assert_int_equal(ok, 2);
     assert_int_equal(failed, 2);
     assert_int_equal(cached(f, "instances", "inst-a"), ROOST_OK);
@@ -1456,12 +1456,12 @@ static void test_resolver__warm_fills_cache(void **state)
     assert_marker(f, "a1");
     /* warming replaces a stale entry and restarts its TTL */
     roost_test_clock_advance(400);
-    assert_roost_ok(roost_resolver_warm(&f->r, ids, 1, NULL, NULL));
+    assert_roost_ok(roost_resolver_warm(&f->r, ids, 1, roost_slice_cstr("warm-test"), NULL, NULL));
     assert_roost_ok(resolve(f, "inst-a", NULL, NULL, 0));
     assert_origin(f, "cache");
     assert_marker(f, "a2");
     /* NULL counts are allowed, an empty list does nothing */
-    assert_roost_ok(roost_resolver_warm(&f->r, ids, 0, &ok, &failed));
+    assert_roost_ok(roost_resolver_warm(&f->r, ids, 0, roost_slice_cstr("warm-test"), &ok, &failed));
     assert_int_equal(ok, 0);
     assert_int_equal(failed, 0);
 }
@@ -1474,7 +1474,7 @@ static void test_resolver__warm_without_source_does_nothing(void **state)
     put_doc(f, "instances", "inst-a", "{}");
     const struct roost_slice ids[] = { roost_slice_cstr("inst-a") };
     size_t ok = 99, failed = 99;
-    assert_roost_ok(roost_resolver_warm(&f->r, ids, 1, &ok, &failed));
+    assert_roost_ok(roost_resolver_warm(&f->r, ids, 1, roost_slice_cstr("warm-test"), &ok, &failed));
     assert_int_equal(ok, 0);
     assert_int_equal(failed, 0);
     assert_int_equal(cached(f, "instances", "inst-a"), ROOST_ERR_KEY_NOT_FOUND);
