@@ -226,12 +226,16 @@ void roost_http_request_id(const struct roost_http_request *req, struct roost_bu
     }
     b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
-    roost_buf_reset(out);
+    static const char hex[] = "0123456789abcdef";
+    char text[36];
+    size_t n = 0;
     for (int i = 0; i < 16; i++) {
         if (i == 4 || i == 6 || i == 8 || i == 10)
-            roost_buf_append_char(out, '-');
-        roost_buf_appendf(out, "%02x", b[i]);
+            text[n++] = '-';
+        text[n++] = hex[b[i] >> 4];
+        text[n++] = hex[b[i] & 15];
     }
+    roost_buf_set(out, text, n);
 }
 
 void roost_http_response_init(struct roost_http_response *resp)
