@@ -4,6 +4,8 @@
 #   ./dev.sh serve    lighttpd + workers on 127.0.0.1:$ROOST_PORT (default 8080)
 #   ./dev.sh test     every test (unit, integration, sanitizer pass); exit 0 only if all pass
 #   ./dev.sh build    just build
+#   ./dev.sh bench    benchmark against a do-nothing responder and webdis
+#                     (bench/README.md; --quick for a smoke run, --help)
 #
 # Idempotent: packages are installed only when missing, configure runs only
 # when its inputs changed, make rebuilds only what changed.
@@ -99,9 +101,18 @@ cmd_test() {
     say "all tests passed"
 }
 
+# The benchmark (bench/README.md): its tools come from Debian's packages too.
+cmd_bench() {
+    packages="$packages wrk redis-server redis-tools webdis jq procps iproute2"
+    ensure_packages
+    build build
+    exec bash "$top/bench/run.sh" --build "$top/build" "$@"
+}
+
 case "${1:-}" in
     serve) cmd_serve ;;
     test) cmd_test ;;
     build) ensure_packages; build build ;;
-    *) echo "usage: $0 serve|test|build" >&2; exit 2 ;;
+    bench) shift; cmd_bench "$@" ;;
+    *) echo "usage: $0 serve|test|build|bench" >&2; exit 2 ;;
 esac

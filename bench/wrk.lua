@@ -124,13 +124,15 @@ function init(args)
     if cfg.stop then
         -- wrk's main thread sleeps for the whole -d whatever its threads
         -- do; SIGINT (which wrk handles as "stop now") wakes it up. The
-        -- shell os.execute starts is wrk's child: $PPID is wrk.
+        -- shell os.execute starts is wrk's child ($PPID is wrk), and the
+        -- kill must come after os.execute returns: system() ignores SIGINT
+        -- while it waits.
         local seen, limit = 0, cfg.stop
         response = function()
             seen = seen + 1
             if seen == limit then
                 wrk.thread:stop()
-                os.execute("kill -INT $PPID")
+                os.execute("(sleep 0.02; kill -INT $PPID) >/dev/null 2>&1 &")
             end
         end
     end

@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "admin.h"
+#include "counters.h"
 #include "instance.h"
 #include "json_util.h"
 #include "kv.h"
@@ -462,6 +463,12 @@ int ctl_cmd_stats(struct ctl *c, const struct ctl_command *cmd, int argc, char *
     enum roost_err err = roost_admin_stats(c->st, &obj);
     if (err)
         return ctl_fail_err(c, cmd, err, "cannot read the figures");
+    /* The config cache's counters, as the workers count them. */
+    struct roost_counters *counters = NULL;
+    if (roost_counters_open(c->store_dir, &counters) == ROOST_OK) {
+        json_object_object_add(obj, "config_cache", roost_counters_to_json(counters));
+        roost_counters_close(counters);
+    }
     if (json)
         print_compact(obj);
     else if (json_object_is_type(obj, json_type_object)) {

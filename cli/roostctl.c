@@ -54,7 +54,8 @@ static const struct ctl_command commands[] = {
       "With ROOST_AUTO_CREATE=1 (the default) the next request creates it afresh.\n" },
     { "stats", ctl_cmd_stats, "stats [--json]",
       "store-wide figures",
-      "Prints instances per status and, per store file, its size, log size,\n"
+      "Prints instances per status, the config cache's counters (hits, misses,\n"
+      "stale hits, evictions) and, per store file, its size, log size,\n"
       "generation, crash repairs and rebuilds.\n"
       "\n"
       "  --json  the same as one JSON object\n" },

@@ -207,16 +207,6 @@ void roost_handle_admin_instance(struct roost_request_ctx *ctx)
     }
 }
 
-/* instance-lookup.md "Cache Hit Ratio": counted across all workers. */
-static struct json_object *cache_stats_object(const struct roost_counters *c)
-{
-    struct json_object *o = json_object_new_object();
-    for (int i = 0; i < ROOST_COUNTER__COUNT; i++)
-        json_object_object_add(o, roost_counter_name((enum roost_counter)i),
-                               json_object_new_int64((int64_t)roost_counters_get(c, (enum roost_counter)i)));
-    return o;
-}
-
 void roost_handle_admin_stats(struct roost_request_ctx *ctx)
 {
     struct roost_store *st = store_or_respond(ctx);
@@ -228,7 +218,7 @@ void roost_handle_admin_stats(struct roost_request_ctx *ctx)
         roost_respond_error(ctx, err);
         return;
     }
-    json_object_object_add(o, "config_cache", cache_stats_object(ctx->app->counters));
+    json_object_object_add(o, "config_cache", roost_counters_to_json(ctx->app->counters));
     roost_http_response_json(ctx->resp, 200, o);
 }
 
@@ -321,7 +311,7 @@ void roost_handle_admin_cache(struct roost_request_ctx *ctx)
         return;
     }
     default:
-        roost_http_response_json(ctx->resp, 200, cache_stats_object(ctx->app->counters));
+        roost_http_response_json(ctx->resp, 200, roost_counters_to_json(ctx->app->counters));
         return;
     }
 }

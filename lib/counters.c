@@ -38,6 +38,8 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include <json-c/json.h>
+
 #include "counters.h"
 #include "log.h"
 
@@ -225,4 +227,13 @@ const char *roost_counter_name(enum roost_counter which)
         [ROOST_COUNTER_EVICTIONS] = "evictions",
     };
     return counter_valid(which) ? names[which] : "unknown";
+}
+
+struct json_object *roost_counters_to_json(const struct roost_counters *c)
+{
+    struct json_object *o = json_object_new_object();
+    for (int i = 0; i < ROOST_COUNTER__COUNT; i++)
+        json_object_object_add(o, roost_counter_name((enum roost_counter)i),
+                               json_object_new_int64((int64_t)roost_counters_get(c, (enum roost_counter)i)));
+    return o;
 }

@@ -37,4 +37,9 @@ void roost_counters_reset(struct roost_counters *c);
 /* "hits", "misses", "stale_hits", "evictions". */
 const char *roost_counter_name(enum roost_counter which);
 
+/* Every counter as a JSON object {"hits": N, ...} (new reference); a NULL
+ * c gives zeros. */
+struct json_object;
+struct json_object *roost_counters_to_json(const struct roost_counters *c);
+
 #endif
