@@ -18,6 +18,7 @@ void roost_app_init(struct roost_app *app, roost_now_fn now)
     roost_buf_init(&app->instance_id);
     roost_buf_init(&app->project_id);
     roost_buf_init(&app->request_id);
+    roost_id_gen_init(&app->ids);
     roost_lookup_result_init(&app->lookup);
     roost_buf_init(&app->key);
     roost_buf_init(&app->scratch);
@@ -246,7 +247,7 @@ void roost_app_handle(struct roost_app *app, const struct roost_http_request *re
 {
     struct roost_request_ctx ctx = { .app = app, .req = req, .resp = resp };
     /* Every response names its request (issue 6, part 4). */
-    roost_http_request_id(req, &app->request_id);
+    roost_http_request_id(req, &app->ids, &app->request_id);
     roost_http_response_header(resp, "X-Request-ID", roost_buf_slice(&app->request_id));
     if (app->misconfigured) {
         roost_http_response_error(resp, ROOST_ERR_MISCONFIGURED, NULL, NULL);

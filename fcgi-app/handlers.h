@@ -38,6 +38,7 @@ struct roost_app {
     struct roost_buf instance_id;
     struct roost_buf project_id;
     struct roost_buf request_id;
+    struct roost_id_gen ids;
     struct roost_lookup_result lookup;
     struct roost_buf key;
     struct roost_buf scratch;

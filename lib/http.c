@@ -208,34 +208,54 @@ static int request_id_sane(const struct roost_buf *id)
     return 1;
 }
 
-void roost_http_request_id(const struct roost_http_request *req, struct roost_buf *out)
+void roost_id_gen_init(struct roost_id_gen *g)
+{
+    memset(g, 0, sizeof(*g));
+    /* getrandom() from the kernel's pool never blocks once the system is
+     * up; should it fail, time and pid still keep processes apart. */
+    if (getrandom(g->key, sizeof(g->key), 0) != (ssize_t)sizeof(g->key)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        g->key[0] = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        g->key[1] = (uint64_t)getpid() << 32 ^ (uint64_t)ts.tv_nsec;
+    }
+}
+
+/* splitmix64's finaliser: a bijection on 64-bit words. */
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void roost_http_request_id(const struct roost_http_request *req, struct roost_id_gen *g,
+                           struct roost_buf *out)
 {
     if (req->has_request_id && request_id_sane(&req->request_id)) {
         roost_buf_set(out, req->request_id.ptr, req->request_id.len);
         return;
     }
-    /* RFC 9562 version 4: 122 random bits. getrandom() from the kernel's
-     * pool never blocks once the system is up. */
+    uint64_t n = g->next++;
+    uint64_t w[2] = { mix64(g->key[0] + n), mix64(g->key[1] ^ n) };
     unsigned char b[16];
-    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
-        /* Not for security: a unique-enough id from time and pid. */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        uint64_t mix[2] = { (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec, (uint64_t)getpid() };
-        memcpy(b, mix, sizeof(b));
+    for (int i = 0; i < 8; i++) {
+        b[i] = (unsigned char)(w[0] >> (8 * i));
+        b[8 + i] = (unsigned char)(w[1] >> (8 * i));
     }
+    /* RFC 9562 version 4 layout: version and variant bits. */
     b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
     static const char hex[] = "0123456789abcdef";
     char text[36];
-    size_t n = 0;
+    size_t len = 0;
     for (int i = 0; i < 16; i++) {
         if (i == 4 || i == 6 || i == 8 || i == 10)
-            text[n++] = '-';
-        text[n++] = hex[b[i] >> 4];
-        text[n++] = hex[b[i] & 15];
+            text[len++] = '-';
+        text[len++] = hex[b[i] >> 4];
+        text[len++] = hex[b[i] & 15];
     }
-    roost_buf_set(out, text, n);
+    roost_buf_set(out, text, len);
 }
 
 void roost_http_response_init(struct roost_http_response *resp)

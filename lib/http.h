@@ -13,6 +13,7 @@
 #define ROOST_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "error.h"
@@ -82,10 +83,21 @@ enum roost_err roost_http_instance_id(const struct roost_http_request *req,
 enum roost_err roost_http_project_id(const struct roost_http_request *req,
                                      struct roost_buf *out, int *given);
 
+/* Source of fresh request ids: seeded once per process from the kernel's
+ * random pool, then a counter through a bijective mixer, so ids are unique
+ * within the process and unpredictable-enough across processes without a
+ * system call per request. Not for secrets. */
+struct roost_id_gen {
+    uint64_t key[2];
+    uint64_t next;
+};
+void roost_id_gen_init(struct roost_id_gen *g);
+
 /* The request id (issue 6): the client's X-Request-ID when it is sane
- * (1-128 characters of A-Z a-z 0-9 . _ : -), else a fresh random UUID (v4).
- * Replaces out's contents. */
-void roost_http_request_id(const struct roost_http_request *req, struct roost_buf *out);
+ * (1-128 characters of A-Z a-z 0-9 . _ : -), else a fresh UUID (version 4
+ * layout) from g. Replaces out's contents. */
+void roost_http_request_id(const struct roost_http_request *req, struct roost_id_gen *g,
+                           struct roost_buf *out);
 
 struct roost_http_response {
     int status;

@@ -751,6 +751,51 @@ static void test_http__response_reset_clears_everything(void **state)
     roost_http_response_release(&resp);
 }
 
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_http__request_ids(void **state)
+{
+    (void)state;
+    /* issue 6: "every request gets an X-Request-ID (the client's if it sent
+     * a sane one, else a fresh UUID)" - fresh ones are UUIDv4-shaped and
+     * never repeat within a process */
+    enum { N = 20000 };
+    struct roost_id_gen g;
+    roost_id_gen_init(&g);
+    struct roost_http_request req;
+    roost_http_request_init(&req);
+    struct roost_buf id = ROOST_BUF_INIT;
+    char **all = calloc(N, sizeof(*all));
+    assert_non_null(all);
+    for (int i = 0; i < N; i++) {
+        roost_http_request_id(&req, &g, &id);
+        assert_int_equal(id.len, 36);
+        assert_int_equal(id.ptr[14], '4');
+        assert_non_null(strchr("89ab", id.ptr[19]));
+        all[i] = strdup(id.ptr);
+    }
+    qsort(all, N, sizeof(*all), cmp_str);
+    for (int i = 1; i < N; i++)
+        assert_string_not_equal(all[i - 1], all[i]);
+    for (int i = 0; i < N; i++)
+        free(all[i]);
+    free(all);
+    /* a sane client id is kept; an insane one replaced */
+    req.has_request_id = 1;
+    roost_buf_set_str(&req.request_id, "abc-123:x_y.z");
+    roost_http_request_id(&req, &g, &id);
+    assert_string_equal(id.ptr, "abc-123:x_y.z");
+    roost_buf_set_str(&req.request_id, "bad id\r\nX: y");
+    roost_http_request_id(&req, &g, &id);
+    assert_int_equal(id.len, 36);
+    roost_buf_release(&id);
+    roost_http_request_release(&req);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -789,6 +834,7 @@ int main(void)
         cmocka_unit_test(test_http__reason_phrases),
         cmocka_unit_test(test_http__request_reset_clears_everything),
         cmocka_unit_test(test_http__response_reset_clears_everything),
+        cmocka_unit_test(test_http__request_ids),
     };
     return cmocka_run_group_tests_name("http", tests, NULL, NULL);
 }
