@@ -79,7 +79,9 @@ for t in $targets; do
     case "$t" in lean|roost|webdis) ;; *) die "unknown target '$t'" ;; esac
 done
 case "$duration$repeats$big_keys$warmup" in *[!0-9]*) die "--duration, --repeats, --big-keys, --warmup take whole numbers" ;; esac
-[ "$duration" -ge 1 ] && [ "$repeats" -ge 1 ] || die "--duration and --repeats must be at least 1"
+if [ "$duration" -lt 1 ] || [ "$repeats" -lt 1 ]; then
+    die "--duration and --repeats must be at least 1"
+fi
 
 lean_bin=$build/bench/lean-fcgi
 roost_bin=$build/fcgi-app/roost-fcgi
@@ -163,9 +165,9 @@ wait_http() {
 # and a clean environment (a developer's exported ROOST_* must not change a
 # run). The lean and roost servers differ only in ROOST_FCGI_BIN.
 start_lighttpd() {
-    local name=$1 bin=$2 store=$3 rundir=$tmp/$1 port pid attempt n i
+    local name=$1 bin=$2 store=$3 rundir=$tmp/$1 port pid n i
     mkdir -p "$rundir"
-    for attempt in 1 2 3 4 5; do
+    for _ in 1 2 3 4 5; do
         port=$(free_port)
         : >"$rundir/error.log"
         env -i PATH="/usr/sbin:/usr/bin:/sbin:/bin" HOME="$tmp" \
@@ -199,9 +201,9 @@ start_lighttpd() {
 }
 
 start_webdis_stack() {
-    local rundir=$tmp/webdis port pid attempt i
+    local rundir=$tmp/webdis port pid i
     mkdir -p "$rundir"
-    for attempt in 1 2 3 4 5; do
+    for _ in 1 2 3 4 5; do
         port=$(free_port)
         redis-server --port "$port" --bind 127.0.0.1 --daemonize no --save "" \
             --appendonly no --dir "$rundir" --logfile "$rundir/redis.log" \
@@ -223,7 +225,7 @@ start_webdis_stack() {
         die "redis-server did not come up"
     done
     [ -n "${PORT[redis]:-}" ] || die "redis-server: no free port after 5 attempts"
-    for attempt in 1 2 3 4 5; do
+    for _ in 1 2 3 4 5; do
         port=$(free_port)
         jq -n --argjson rport "${PORT[redis]}" --argjson hport "$port" --arg log "$rundir/webdis.log" \
             '{redis_host: "127.0.0.1", redis_port: $rport, redis_auth: null,
@@ -366,6 +368,8 @@ check_answers() {
 }
 
 # ---------------------------------------------------------------- the run
+# what was built and measured (taken now: the tree may change during a run)
+roost_version=$(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)
 runs=$tmp/runs.jsonl
 : >"$runs"
 t_start=$(now_ms)
@@ -393,7 +397,8 @@ has_target lean && start_lighttpd lean "$lean_bin" "$tmp/lean-store"
 has_target webdis && start_webdis_stack
 
 round_targets() { # the order of the targets rotates per round
-    local r=$1 list=($targets) n i
+    local r=$1 list n i
+    read -r -a list <<<"$targets"
     n=${#list[@]}
     for ((i = 0; i < n; i++)); do printf '%s ' "${list[(i + r - 1) % n]}"; done
 }
@@ -470,7 +475,7 @@ versions=$(jq -n --arg lighttpd "$("$lighttpd" -v 2>&1 | head -1)" \
     --arg webdis "$(dpkg-query -W -f='${Version}' webdis 2>/dev/null || echo unknown)" \
     --arg gdbm "$(dpkg-query -W -f='${Version}' libgdbm6 2>/dev/null || echo unknown)" \
     --arg libfcgi "$(dpkg-query -W -f='${Version}' libfcgi0ldbl 2>/dev/null || echo unknown)" \
-    --arg roost "$(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)" \
+    --arg roost "$roost_version" \
     '$ARGS.named')
 settings=$(jq -n --argjson duration_s "$duration" --argjson repeats "$repeats" \
     --arg conns "$conns" --arg workloads "$workloads" --arg targets "$targets" \
