@@ -116,21 +116,22 @@ static enum roost_err change_key(struct roost_store *st, struct roost_slice inst
                                  struct roost_slice key, const struct roost_buf *value,
                                  size_t data_len, int *existed)
 {
-    struct roost_buf skey = ROOST_BUF_INIT, ukey = ROOST_BUF_INIT, old = ROOST_BUF_INIT;
-    roost_keyspace_fence_key(&ukey, instance_id);
+    struct roost_buf skey = ROOST_BUF_INIT, ukey = ROOST_BUF_INIT, fkey = ROOST_BUF_INIT;
+    struct roost_buf old = ROOST_BUF_INIT;
+    roost_keyspace_fence_key(&fkey, instance_id);
+    roost_keyspace_data_key(&skey, instance_id, key);
+    roost_keyspace_usage_key(&ukey, instance_id);
     struct roost_store_scope sc;
     struct roost_instance_usage u;
     unsigned char enc[ROOST_INSTANCE_USAGE_SIZE];
     int fenced = 0;
     enum roost_err err = roost_store_begin(st, ROOST_STORE_DATA, instance_id, &sc);
     if (!err)
-        err = roost_store_exists(&sc, roost_buf_slice(&ukey), &fenced);
+        err = roost_store_exists(&sc, roost_buf_slice(&fkey), &fenced);
     if (!err && fenced)
         err = ROOST_ERR_INSTANCE_DELETING;
     if (err)
         goto out;
-    roost_keyspace_data_key(&skey, instance_id, key);
-    roost_keyspace_usage_key(&ukey, instance_id);
     err = roost_store_get(&sc, roost_buf_slice(&skey), &old);
     int had = err == ROOST_OK;
     if (err && err != ROOST_ERR_KEY_NOT_FOUND)
@@ -164,6 +165,7 @@ out:
     roost_store_end(&sc);
     roost_buf_release(&skey);
     roost_buf_release(&ukey);
+    roost_buf_release(&fkey);
     roost_buf_release(&old);
     return err;
 }
