@@ -14,9 +14,8 @@
 /* Unset or unparsable CONTENT_LENGTH means no body: lighttpd buffers the
  * whole request body (server.stream-request-body = 0) and always announces
  * its length. */
-static size_t content_length(FCGX_ParamArray envp)
+static size_t content_length(const char *v)
 {
-    const char *v = FCGX_GetParam("CONTENT_LENGTH", envp);
     if (!v || !*v)
         return 0;
     char *end;
@@ -68,32 +67,68 @@ static int read_body(FCGX_Request *r, struct roost_http_request *req, size_t lim
     return drain_stdin(r);
 }
 
-static void copy_param(FCGX_ParamArray envp, const char *name, struct roost_buf *out, int *present)
-{
-    const char *v = FCGX_GetParam(name, envp);
-    *present = v != NULL;
-    if (v)
-        roost_buf_set(out, v, strlen(v));
-}
+/* The CGI parameters roost reads, and where each goes. */
+struct wanted_param {
+    const char *name;
+    size_t len;
+    struct roost_buf *out;
+    int *present;
+};
 
 static int build_request(FCGX_Request *r, struct roost_app *app, struct roost_http_request *req)
 {
-    const char *method = FCGX_GetParam("REQUEST_METHOD", r->envp);
-    const char *uri = FCGX_GetParam("REQUEST_URI", r->envp);
+    /* Borrowed from libfcgi, used before FCGX_Finish_r. */
+    const char *method = NULL, *uri = NULL, *length = NULL;
+    int has_authorization = 0, has_remote_user = 0;
+#define WANT(n, buf, has) { n, sizeof(n) - 1, buf, has }
+    struct wanted_param wanted[] = {
+        WANT("CONTENT_TYPE", &req->content_type, &req->has_content_type),
+        WANT("HTTP_X_INSTANCE_ID", &req->instance_header, &req->has_instance_header),
+        WANT("HTTP_X_PROJECT_ID", &req->project_header, &req->has_project_header),
+        WANT("HTTP_X_REQUEST_ID", &req->request_id, &req->has_request_id),
+        WANT("HTTP_AUTHORIZATION", &req->authorization, &has_authorization),
+        WANT("REMOTE_USER", &req->remote_user, &has_remote_user),
+        { app->settings.trusted_user_param,
+          app->settings.trusted_user_param ? strlen(app->settings.trusted_user_param) : 0,
+          &req->trusted_user, &req->has_trusted_user },
+    };
+#undef WANT
+    size_t nwanted = sizeof(wanted) / sizeof(wanted[0]) - (app->settings.trusted_user_param ? 0 : 1);
+    /* One pass over the parameters instead of a FCGX_GetParam scan per name
+     * (measured ~6% of a worker's CPU); the first occurrence wins, as with
+     * FCGX_GetParam. */
+    char trusted0 = app->settings.trusted_user_param ? app->settings.trusted_user_param[0] : 'H';
+    for (char **p = r->envp; p && *p; p++) {
+        const char *e = *p;
+        /* Every name we want starts with one of these: skip the rest
+         * (SERVER_*, SCRIPT_*, GATEWAY_INTERFACE, ...) at one compare. */
+        if (e[0] != 'H' && e[0] != 'R' && e[0] != 'C' && e[0] != trusted0)
+            continue;
+        if (!method && strncmp(e, "REQUEST_METHOD=", 15) == 0) {
+            method = e + 15;
+            continue;
+        }
+        if (!uri && strncmp(e, "REQUEST_URI=", 12) == 0) {
+            uri = e + 12;
+            continue;
+        }
+        if (!length && strncmp(e, "CONTENT_LENGTH=", 15) == 0) {
+            length = e + 15;
+            continue;
+        }
+        for (size_t i = 0; i < nwanted; i++) {
+            if (*wanted[i].present || strncmp(e, wanted[i].name, wanted[i].len) != 0 || e[wanted[i].len] != '=')
+                continue;
+            *wanted[i].present = 1;
+            roost_buf_set_str(wanted[i].out, e + wanted[i].len + 1);
+            break;
+        }
+    }
     req->method = roost_http_method_parse(method ? method : "");
     if (!uri)
         uri = "/";
     roost_http_request_set_uri(req, uri, strlen(uri));
-    copy_param(r->envp, "HTTP_X_INSTANCE_ID", &req->instance_header, &req->has_instance_header);
-    copy_param(r->envp, "CONTENT_TYPE", &req->content_type, &req->has_content_type);
-    copy_param(r->envp, "HTTP_X_PROJECT_ID", &req->project_header, &req->has_project_header);
-    copy_param(r->envp, "HTTP_X_REQUEST_ID", &req->request_id, &req->has_request_id);
-    if (app->settings.trusted_user_param)
-        copy_param(r->envp, app->settings.trusted_user_param, &req->trusted_user, &req->has_trusted_user);
-    int present;
-    copy_param(r->envp, "HTTP_AUTHORIZATION", &req->authorization, &present);
-    copy_param(r->envp, "REMOTE_USER", &req->remote_user, &present);
-    req->content_length = content_length(r->envp);
+    req->content_length = content_length(length);
     return read_body(r, req, roost_app_body_limit(app, req));
 }
 
