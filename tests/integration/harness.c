@@ -302,15 +302,13 @@ static void set_port(struct harness_server *srv, int port)
     snprintf(srv->base_url, sizeof(srv->base_url), "http://127.0.0.1:%d", port);
 }
 
-static pid_t spawn_lighttpd(struct harness_server *srv)
+pid_t harness_spawn_lighttpd(const char *lighttpd, const char *conf, char *const env[],
+                             const char *out_path)
 {
-    char *out_path = xasprintf("%s/lighttpd.out", srv->rundir);
     pid_t parent = getpid();
     pid_t pid = fork();
-    if (pid < 0) {
-        free(out_path);
+    if (pid < 0)
         return -1;
-    }
     if (pid == 0) {
         /* If the test program dies (time bound, crash), lighttpd must not
          * live on holding its workers: it gets SIGTERM with its parent. */
@@ -329,13 +327,21 @@ static pid_t spawn_lighttpd(struct harness_server *srv)
         if (out > 2)
             close(out);
         setpgid(0, 0);
-        char *argv[] = { srv->lighttpd, "-D", "-f", srv->conf, NULL };
-        execve(srv->lighttpd, argv, srv->env);
-        if (!strchr(srv->lighttpd, '/'))
-            execvpe(srv->lighttpd, argv, srv->env);
-        dprintf(2, "harness: exec %s: %s\n", srv->lighttpd, strerror(errno));
+        char *argv[] = { (char *)lighttpd, "-D", "-f", (char *)conf, NULL };
+        char *const *envp = env ? env : environ;
+        execve(lighttpd, argv, envp);
+        if (!strchr(lighttpd, '/'))
+            execvpe(lighttpd, argv, envp);
+        dprintf(2, "harness: exec %s: %s\n", lighttpd, strerror(errno));
         _exit(127);
     }
+    return pid;
+}
+
+static pid_t spawn_lighttpd(struct harness_server *srv)
+{
+    char *out_path = xasprintf("%s/lighttpd.out", srv->rundir);
+    pid_t pid = harness_spawn_lighttpd(srv->lighttpd, srv->conf, srv->env, out_path);
     free(out_path);
     return pid;
 }

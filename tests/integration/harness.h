@@ -253,4 +253,11 @@ void harness_response_print(const struct harness_response *r);
  * and '+' %2B). Caller frees. */
 char *harness_pct_encode(const void *ptr, size_t len);
 
+/* Forks and execs `lighttpd -D -f conf` (env NULL: the test's own
+ * environment) with stdin from /dev/null and stdout and stderr appended to
+ * out_path, in a process group of its own, and SIGTERM'd if the test
+ * program dies. The child's pid, or -1. */
+pid_t harness_spawn_lighttpd(const char *lighttpd, const char *conf, char *const env[],
+                             const char *out_path);
+
 #endif

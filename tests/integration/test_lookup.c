@@ -281,29 +281,10 @@ static int cs_start(void)
             return -1;
         snprintf(cs.url, sizeof(cs.url), "http://127.0.0.1:%d", cs.port);
         char *out = xasprintf("%s/lighttpd.out", cs.dir);
-        const char *bin = lighttpd_binary();
-        pid_t parent = getpid();
-        pid_t pid = fork();
+        pid_t pid = harness_spawn_lighttpd(lighttpd_binary(), cs.conf, NULL, out);
         if (pid < 0) {
             free(out);
             return -1;
-        }
-        if (pid == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGTERM);
-            if (getppid() != parent)
-                _exit(127);
-            int in = open("/dev/null", O_RDONLY);
-            int fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0644);
-            if (in < 0 || fd < 0)
-                _exit(127);
-            dup2(in, 0);
-            dup2(fd, 1);
-            dup2(fd, 2);
-            setpgid(0, 0);
-            char *argv[] = { (char *)bin, "-D", "-f", cs.conf, NULL };
-            execv(bin, argv);
-            execvp(bin, argv);
-            _exit(127);
         }
         free(out);
         cs.pid = pid;
