@@ -33,6 +33,7 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "encoding.h"
 #include "harness.h"
 #include "testlib.h"
 
@@ -1480,4 +1481,14 @@ char *harness_pct_encode(const void *ptr, size_t len)
         }
     }
     return roost_buf_detach(&b, NULL);
+}
+
+char *harness_basic_auth(const char *user, const char *password)
+{
+    struct roost_buf plain = ROOST_BUF_INIT, line = ROOST_BUF_INIT;
+    roost_buf_appendf(&plain, "%s:%s", user, password);
+    roost_buf_append_str(&line, "Authorization: Basic ");
+    roost_base64_encode(&line, plain.ptr, plain.len);
+    roost_buf_release(&plain);
+    return roost_buf_detach(&line, NULL);
 }

@@ -260,4 +260,8 @@ char *harness_pct_encode(const void *ptr, size_t len);
 pid_t harness_spawn_lighttpd(const char *lighttpd, const char *conf, char *const env[],
                              const char *out_path);
 
+/* "Authorization: Basic base64(user:password)" as a header line for the
+ * request helpers; caller frees. */
+char *harness_basic_auth(const char *user, const char *password);
+
 #endif

@@ -579,28 +579,6 @@ static void patch_status(const char *id, const char *state)
     json_object_put(o);
 }
 
-static char *basic_auth(const char *user, const char *password)
-{
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char plain[256];
-    int n = snprintf(plain, sizeof(plain), "%s:%s", user, password);
-    struct roost_buf b = ROOST_BUF_INIT;
-    roost_buf_append_str(&b, "Authorization: Basic ");
-    const unsigned char *p = (const unsigned char *)plain;
-    for (int i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)p[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)p[i + 1] << 8;
-        if (i + 2 < n)
-            v |= p[i + 2];
-        roost_buf_append_char(&b, tbl[(v >> 18) & 63]);
-        roost_buf_append_char(&b, tbl[(v >> 12) & 63]);
-        roost_buf_append_char(&b, i + 1 < n ? tbl[(v >> 6) & 63] : '=');
-        roost_buf_append_char(&b, i + 2 < n ? tbl[v & 63] : '=');
-    }
-    return roost_buf_detach(&b, NULL);
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -2407,7 +2385,7 @@ static void test_delete__racing_writes_leave_no_orphan_keys(void **state)
 static void test_users__listed_users_allowed_through_mod_auth(void **state)
 {
     (void)state;
-    char *alice = basic_auth("alice", "alice-pw"), *bob = basic_auth("bob", "bob-pw");
+    char *alice = harness_basic_auth("alice", "alice-pw"), *bob = harness_basic_auth("bob", "bob-pw");
     admin_as(alice, "POST", "/v1/admin/instances", "{\"id\":\"usr-1\"}");
     assert_http_status(&resp, 201);
     admin_as(bob, "GET", ipath("usr-1"), NULL);
@@ -2437,7 +2415,7 @@ static void test_users__authenticated_but_unlisted_user_403(void **state)
 {
     (void)state;
     put_ok("auth-victim", "kept", "still here", 10);
-    char *carol = basic_auth("carol", "carol-pw");
+    char *carol = harness_basic_auth("carol", "carol-pw");
     for (size_t c = 0; c < N_ADMIN_CALLS; c++) {
         admin_as(carol, admin_calls[c].method, admin_calls[c].target, admin_calls[c].json);
         assert_admin_refused(403, "FORBIDDEN", admin_calls[c].method);
@@ -2454,7 +2432,7 @@ static void test_users__authenticated_but_unlisted_user_403(void **state)
 static void test_users__mod_auth_guards_the_admin_prefix(void **state)
 {
     (void)state;
-    char *wrong = basic_auth("alice", "not-her-password"), *ghost = basic_auth("mallory", "x");
+    char *wrong = harness_basic_auth("alice", "not-her-password"), *ghost = harness_basic_auth("mallory", "x");
     const char *auths[] = { "", wrong, ghost };
     for (size_t i = 0; i < 3; i++) {
         admin_as(auths[i], "GET", "/v1/admin/stats", NULL);
@@ -2501,7 +2479,7 @@ static void test_users__mod_auth_guards_the_admin_prefix(void **state)
 static void test_both__either_credential(void **state)
 {
     (void)state;
-    char *basic_alice = basic_auth("alice", "pw"), *basic_carol = basic_auth("carol", "pw");
+    char *basic_alice = harness_basic_auth("alice", "pw"), *basic_carol = harness_basic_auth("carol", "pw");
     const char *alice[] = { "REMOTE_USER=alice", "AUTH_TYPE=Basic", NULL };
     const char *carol[] = { "REMOTE_USER=carol", "AUTH_TYPE=Basic", NULL };
     admin("GET", "/v1/admin/stats", NULL);                     /* token through lighttpd */

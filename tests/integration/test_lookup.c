@@ -161,29 +161,6 @@ static int is_uuid_v4(const char *s)
     return s[14] == '4' && strchr("89ab", s[19]) != NULL;
 }
 
-/* "Authorization: Basic base64(user:password)"; caller frees. */
-static char *basic_auth(const char *user, const char *password)
-{
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char plain[256];
-    int n = snprintf(plain, sizeof(plain), "%s:%s", user, password);
-    struct roost_buf b = ROOST_BUF_INIT;
-    roost_buf_append_str(&b, "Authorization: Basic ");
-    const unsigned char *p = (const unsigned char *)plain;
-    for (int i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)p[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)p[i + 1] << 8;
-        if (i + 2 < n)
-            v |= p[i + 2];
-        roost_buf_append_char(&b, tbl[(v >> 18) & 63]);
-        roost_buf_append_char(&b, tbl[(v >> 12) & 63]);
-        roost_buf_append_char(&b, i + 1 < n ? tbl[(v >> 6) & 63] : '=');
-        roost_buf_append_char(&b, i + 2 < n ? tbl[v & 63] : '=');
-    }
-    return roost_buf_detach(&b, NULL);
-}
-
 /* ------------------------------------------------------------------ */
 /* the config service: a second lighttpd serving JSON files            */
 
@@ -1693,9 +1670,9 @@ static void test_auth__anonymous_401(void **state)
 static void test_auth__owner_admin_others_via_mod_auth(void **state)
 {
     (void)state;
-    char *alice = basic_auth("alice", "alice-pw"), *bob = basic_auth("bob", "bob-pw"),
-         *root = basic_auth("root", "root-pw"), *ops = basic_auth("ops", "ops-pw"),
-         *wrong = basic_auth("alice", "nope");
+    char *alice = harness_basic_auth("alice", "alice-pw"), *bob = harness_basic_auth("bob", "bob-pw"),
+         *root = harness_basic_auth("root", "root-pw"), *ops = harness_basic_auth("ops", "ops-pw"),
+         *wrong = harness_basic_auth("alice", "nope");
     put_value(-1, "/v1/cache/secret", HDRS("X-Instance-ID: au-alice2", alice), "alice's");
     assert_http_status(&resp, 201);
     assert_put_instance("au-alice2");
